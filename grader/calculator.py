@@ -39,8 +39,21 @@ ALLREDUCES_PER_LAYER_INFERENCE = 2
 """Megatron-style TP: one all-reduce after attention, one after the MLP, per layer per forward pass."""
 
 
+SMALL_ALLREDUCE_LATENCY_S = 8e-6
+"""Fixed cost of one small NCCL all-reduce (kipply, llm-analysis): at decode's ~1 MB messages it, not bandwidth,
+dominates: 2 x 96 all-reduces x 8 us = 1.5 ms per step against 0.19-0.38 ms of wire time."""
+
+
 def bytes_per_element(precision: str) -> float:
     return BYTES_PER_ELEMENT[precision.lower()]
+
+
+def dense_params(*, layers: int, hidden: int, vocab: int = 0, context: int = 0) -> float:
+    """Parameters of a GPT-style dense transformer with FFN = 4 x hidden (Megatron-LM, arXiv 2104.04473):
+    P = 12 l h^2 (1 + 13/(12h) + (V+s)/(12 l h)). 12 l h^2 is the attention (4h^2) and MLP (8h^2) matrices; the
+    rest is biases, layer norms and the token and position embeddings. The scenario's "175B" is 173.95B of
+    matrices, 174.6B in all: a candidate's 175B and 174.6B differ by 0.2%, inside every tolerance."""
+    return 12 * layers * hidden**2 * (1 + 13 / (12 * hidden) + (vocab + context) / (12 * layers * hidden))
 
 
 # --- weights -------------------------------------------------------------------------------------------
@@ -126,6 +139,21 @@ def heads_per_gpu(*, heads: int, tp: int) -> float:
     return heads / tp
 
 
+def kv_block_bytes_per_gpu(*, kv_per_token_per_gpu: float, block_tokens: int = 16) -> float:
+    """One paged-KV block on one GPU (vLLM's `get_cache_block_size`, 16 tokens by default). A paged server
+    allocates KV in whole blocks, so its capacity is counted in blocks of this size, not in bytes."""
+    return kv_per_token_per_gpu * block_tokens
+
+
+def vllm_num_gpu_blocks(
+    *, gpu_memory_bytes: float, peak_memory_bytes: float, block_bytes: float, gpu_memory_utilization: float = 0.9
+) -> int:
+    """KV blocks vLLM allocates per GPU (`determine_num_available_blocks`, v0.5/0.6): the share of memory it may
+    use, minus the profiled peak (weights + activations), in whole blocks. The realistic capacity figure: about
+    26 full 2K sequences for the scenario, where the idealised byte count says 30-35."""
+    return max(0, math.floor((gpu_memory_bytes * gpu_memory_utilization - peak_memory_bytes) // block_bytes))
+
+
 # --- communication -------------------------------------------------------------------------------------
 
 
@@ -188,6 +216,25 @@ def decode_step_floor_s(*, weight_bytes_total: float, hbm_bandwidth: float, tp: 
     read from HBM once. The tp GPUs of a stage read in parallel; pp stages run one after another, so the
     stage count cancels: W/pp per stage over tp GPUs, times pp stages, is W/tp."""
     return (weight_bytes_total + kv_bytes_read) / (tp * hbm_bandwidth)
+
+
+def roofline_ridge_flops_per_byte(*, peak_flops: float, hbm_bandwidth: float) -> float:
+    """Arithmetic intensity at which compute time equals HBM time (153 FLOP/B on an A100). A decode step does
+    2 FLOPs per weight per sequence on weights read once, so with FP16 weights its intensity is about the batch:
+    decode stays memory-bound, and the HBM floor stays the right bound, until the batch nears the ridge."""
+    return peak_flops / hbm_bandwidth
+
+
+def compute_bound_batch(*, peak_flops: float, hbm_bandwidth: float, weight_bytes: float) -> float:
+    """Decode batch at which the step turns compute-bound: 2 x batch FLOPs per weight of `weight_bytes` bytes
+    reaches the ridge. 153 sequences with FP16 weights, half that with INT8 (fewer bytes per FLOP)."""
+    return roofline_ridge_flops_per_byte(peak_flops=peak_flops, hbm_bandwidth=hbm_bandwidth) * weight_bytes / 2
+
+
+def attention_flops_per_token(*, layers: int, hidden: int, seq_len: int) -> float:
+    """QK^T and AV against a context of seq_len: 2 matmuls x 2 FLOPs x s x d per layer (non-causal; a causal
+    prefill averages half). 9.7 GFLOP at 2K beside 2P = 350 GFLOP: why `prefill_flops` leaves it out."""
+    return 4 * seq_len * hidden * layers
 
 
 def prefill_flops(*, params: float, tokens: int) -> float:
@@ -310,10 +357,16 @@ def reference(cfg: ServingConfig) -> dict[str, Quantity]:
                  f"KV per token x {cfg.context}"),
         Quantity("kv_total", f"KV cache, {cfg.batch} seqs x {cfg.context}", kv_all, "B",
                  f"KV per sequence x {cfg.batch}"),
-        Quantity("kv_per_token_per_gpu", "KV cache per token per GPU", kv_tok_gpu, "B", f"KV per token / ({tp_pp})"),
-        Quantity("kv_per_gpu", "KV cache per GPU", kv_gpu, "B", f"KV total / ({tp_pp})"),
+        Quantity("kv_per_token_per_gpu", "KV cache per token per GPU", kv_tok_gpu, "B",
+                 f"KV per token / ({tp_pp})" if cfg.kv_heads >= cfg.tp
+                 else f"{cfg.kv_heads} kv heads < tp: 1 head per GPU (replicated), layers / pp"),
+        Quantity("kv_per_gpu", "KV cache per GPU", kv_gpu, "B", f"KV per token per GPU x {cfg.context} x {cfg.batch}"),
+        Quantity("kv_block_per_gpu", "Paged-KV block (16 tokens) per GPU", kv_block_bytes_per_gpu(
+            kv_per_token_per_gpu=kv_tok_gpu), "B", "KV per token per GPU x 16 (vLLM block)"),
         Quantity("activations", "Activations per GPU (budget)", cfg.activation_bytes, "B",
                  "assumed; prefill estimate " + f"{activation_bytes_estimate(batch=cfg.batch, seq_len=cfg.context, hidden=cfg.hidden, ffn=cfg.ffn, tp=cfg.tp, act_bytes=ab) / 1e9:.2f} GB"),
+        Quantity("free_per_gpu", "Free memory per GPU after weights", cfg.gpu_memory_bytes - w_gpu, "B",
+                 "GPU memory - weights/GPU"),
         Quantity("per_gpu_total", "Per-GPU total (weights + KV + activations)", total_gpu, "B",
                  "weights/GPU + KV/GPU + activations"),
         Quantity("fits", f"Fits in {cfg.gpu_memory_bytes / 1e9:g} GB", float(fits(
@@ -347,6 +400,10 @@ def reference(cfg: ServingConfig) -> dict[str, Quantity]:
                  f"weights / (tp x {cfg.hbm_bandwidth / 1e12:g} TB/s); pp stages run in sequence"),
         Quantity("decode_latency_with_kv", f"Decode step floor incl. KV reads (batch {cfg.batch})", floor_kv, "s",
                  "(weights + KV total) / (tp x HBM bandwidth)"),
+        Quantity("compute_bound_batch", "Decode batch where compute catches up (roofline ridge)", compute_bound_batch(
+            peak_flops=cfg.fp16_flops, hbm_bandwidth=cfg.hbm_bandwidth, weight_bytes=wb), "count",
+                 f"ridge {cfg.fp16_flops / 1e12:g} TFLOPS / {cfg.hbm_bandwidth / 1e12:g} TB/s (FLOP/B)"
+                 f" x {wb:g} B per weight / 2 FLOP per weight"),
         Quantity("prefill_flops", f"Prefill FLOPs, {cfg.prefill_tokens} tokens", p_flops, "FLOP", "2 x params x tokens"),
         Quantity("prefill_time", f"Prefill time on {cfg.gpus} GPUs at {cfg.utilisation:.0%}", compute_time_s(
             flops=p_flops, n_gpus=cfg.gpus, peak_flops=cfg.fp16_flops, utilisation=cfg.utilisation), "s",

@@ -1,0 +1,187 @@
+"""Units as candidates say them, and their value in base units (bytes, bytes/s, seconds, fractions).
+
+Interview speech mixes conventions freely: "44 gigs", "200 Gb/s", "0.19ms", "eleven percent". This module
+turns each spelling into one canonical unit (the report's spelling) and a factor to base units, and keeps the
+distinctions that matter for grading: bits vs bytes (x8) and decimal vs binary (GB vs GiB, x1.074).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Dimension = Literal["bytes", "rate", "time", "fraction", "count", "flops"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    canonical: str
+    dimension: Dimension
+    factor: float
+    bits: bool = False
+    binary: bool = False
+
+
+def _u(canonical: str, dimension: Dimension, factor: float, **kw: bool) -> Unit:
+    return Unit(canonical, dimension, factor, **kw)
+
+
+_BYTE_PREFIX = {"": 1.0, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
+_BIN_PREFIX = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40}
+_WORD_PREFIX = {"": "", "kilo": "K", "mega": "M", "giga": "G", "tera": "T", "peta": "P"}
+
+UNITS: dict[str, Unit] = {}
+for p, f in _BYTE_PREFIX.items():
+    UNITS[f"{p}B"] = _u(f"{p}B", "bytes", f)
+    UNITS[f"{p}B/s"] = _u(f"{p}B/s", "rate", f)
+    if p:
+        UNITS[f"{p}b"] = _u(f"{p}b", "bytes", f / 8, bits=True)
+        UNITS[f"{p}b/s"] = _u(f"{p}b/s", "rate", f / 8, bits=True)
+for p, f in _BIN_PREFIX.items():
+    UNITS[f"{p}B"] = _u(f"{p}B", "bytes", f, binary=True)
+    UNITS[f"{p}B/s"] = _u(f"{p}B/s", "rate", f, binary=True)
+UNITS.update(
+    {
+        "s": _u("s", "time", 1.0),
+        "ms": _u("ms", "time", 1e-3),
+        "us": _u("us", "time", 1e-6),
+        "ns": _u("ns", "time", 1e-9),
+        "min": _u("min", "time", 60.0),
+        "%": _u("%", "fraction", 1e-2),
+        "count": _u("count", "count", 1.0),
+        "x": _u("x", "count", 1.0),
+        "TFLOPS": _u("TFLOPS", "flops", 1e12),
+        "PFLOPS": _u("PFLOPS", "flops", 1e15),
+        "GFLOPS": _u("GFLOPS", "flops", 1e9),
+        "TFLOP": _u("TFLOP", "count", 1e12),
+        "GFLOP": _u("GFLOP", "count", 1e9),
+        "PFLOP": _u("PFLOP", "count", 1e15),
+    }
+)
+
+# Spoken and written spellings -> canonical. Matched case-sensitively first (Gb vs GB matters), then folded.
+_ALIASES: dict[str, str] = {
+    "bytes": "B", "byte": "B",
+    "gigs": "GB", "gig": "GB", "gbs": "GB", "gbytes": "GB",
+    "gbps": "Gb/s", "gbit/s": "Gb/s", "gbits/s": "Gb/s", "gigabits per second": "Gb/s", "gigabit": "Gb/s",
+    "gigabits": "Gb", "megabits": "Mb", "terabits": "Tb",
+    "gbyte/s": "GB/s", "gb/sec": "GB/s",
+    "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+    "msec": "ms", "millisecond": "ms", "milliseconds": "ms", "millis": "ms",
+    "μs": "us", "µs": "us", "usec": "us", "microsecond": "us", "microseconds": "us",
+    "nanosecond": "ns", "nanoseconds": "ns",
+    "minute": "min", "minutes": "min", "mins": "min",
+    "percent": "%", "per cent": "%", "pct": "%",
+    "tflops": "TFLOPS", "tflop/s": "TFLOPS", "teraflops": "TFLOPS", "pflops": "PFLOPS", "gflops": "GFLOPS",
+    "tflop": "TFLOP", "gflop": "GFLOP", "pflop": "PFLOP",
+}
+for word, p in _WORD_PREFIX.items():
+    if word:
+        _ALIASES[f"{word}bytes"] = f"{p}B"
+        _ALIASES[f"{word}byte"] = f"{p}B"
+        _ALIASES[f"{word}bytes per second"] = f"{p}B/s"
+        _ALIASES[f"{word}bits per second"] = f"{p}b/s"
+for p in ("K", "M", "G", "T"):
+    _ALIASES[f"{p.lower()}b"] = f"{p}B"  # a lowercase "gb" in speech means gigabytes; "Gb" is kept as bits
+    _ALIASES[f"{p.lower()}b/s"] = f"{p}B/s"
+    _ALIASES[f"{p.lower()}ib"] = f"{p}iB"
+_ALIASES["kb"] = "KB"
+_ALIASES["kib"] = "KiB"
+
+
+def parse_unit(text: str) -> Unit | None:
+    """The unit a spelling means, or None. 'Gb/s' and 'Gbps' are bits; 'GB/s', 'GBps', 'gb/s' and 'gigs' bytes.
+
+    Case matters before it is folded: an exact spelling wins, then the same with 'ps'/'per second' written
+    '/s', and only then the case-folded aliases of speech."""
+    raw = re.sub(r"\s+", " ", text.strip())
+    if not raw:
+        return None
+    norm = re.sub(r"\s*(?:/|per)\s*(?:s|sec|second)$", "/s", raw)
+    norm = re.sub(r"(?<=[bB])ps$", "/s", norm)
+    for candidate in (raw, norm):
+        if candidate in UNITS:
+            return UNITS[candidate]
+    if raw.endswith("Bs") and raw[:-1] in UNITS:  # "GBs"
+        return UNITS[raw[:-1]]
+    for candidate in (raw.lower(), norm.lower()):
+        if candidate in _ALIASES:
+            return UNITS[_ALIASES[candidate]]
+    return None
+
+
+def to_base(value: float, unit: Unit) -> float:
+    return value * unit.factor
+
+
+def from_base(value: float, unit: Unit) -> float:
+    return value / unit.factor
+
+
+def in_unit(value_base: float, canonical: str) -> float:
+    """A base-unit value expressed in the named canonical unit (for "expected" in the claim's own unit)."""
+    return value_base / UNITS[canonical].factor
+
+
+def human(value_base: float, dimension: Dimension) -> str:
+    """A readable figure for reports: 43.75 GB, 0.19 ms, 11.1%."""
+    if dimension == "bytes":
+        for name, f in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+            if abs(value_base) >= f:
+                return f"{value_base / f:,.4g} {name}"
+        return f"{value_base:,.0f} B"
+    if dimension == "rate":
+        for name, f in (("TB/s", 1e12), ("GB/s", 1e9), ("MB/s", 1e6)):
+            if abs(value_base) >= f:
+                return f"{value_base / f:,.4g} {name}"
+        return f"{value_base:,.4g} B/s"
+    if dimension == "time":
+        if abs(value_base) >= 1:
+            return f"{value_base:,.4g} s"
+        if abs(value_base) >= 1e-3:
+            return f"{value_base * 1e3:,.4g} ms"
+        return f"{value_base * 1e6:,.4g} us"
+    if dimension == "fraction":
+        return f"{value_base * 100:.3g}%"
+    if dimension == "flops":
+        return f"{value_base / 1e12:,.4g} TFLOPS"
+    return f"{value_base:,.4g}"
+
+
+# --- numbers written in words ---------------------------------------------------------------------------
+
+_SMALL = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 100, "thousand": 1000}
+NUMBER_WORDS = tuple(_SMALL) + tuple(_TENS) + tuple(_SCALES) + ("half", "a")
+WORD_NUMBER_RE = re.compile(
+    r"\b(?:(?:" + "|".join(sorted([*_SMALL, *_TENS, *_SCALES], key=len, reverse=True)) + r")(?:[\s-]+|\b))+",
+    re.IGNORECASE,
+)
+
+
+def words_to_number(text: str) -> float | None:
+    """'eleven' -> 11, 'forty-four' -> 44, 'two hundred' -> 200; None if it is not a number phrase."""
+    total, current, seen = 0, 0, False
+    for w in re.split(r"[\s-]+", text.strip().lower()):
+        if not w:
+            continue
+        if w in _SMALL:
+            current += _SMALL[w]
+        elif w in _TENS:
+            current += _TENS[w]
+        elif w in _SCALES:
+            current = max(current, 1) * _SCALES[w]
+            if w == "thousand":
+                total, current = total + current, 0
+        else:
+            return None
+        seen = True
+    return float(total + current) if seen else None
