@@ -1,0 +1,105 @@
+"""A local, content-addressed cache of validated (grounded) claims: one JSON file per key.
+
+The key covers everything that can change the claims: what was said (the transcript's content hash), the
+prompt, the claims schema, the model and endpoint, temperature and seed, and the grader's version. Only
+successful extractions are stored (never an error or a fallback). A file that cannot be read or does not
+validate is a miss, not an error. Writes are atomic (temp file + os.replace), so a crash leaves no half file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from grader import __version__
+from grader.claims import CLAIMS_SCHEMA_VERSION, Claims
+
+log = logging.getLogger(__name__)
+
+
+def cache_key(
+    *,
+    transcript_hash: str,
+    prompt_hash: str,
+    model: str,
+    endpoint: str,
+    temperature: float,
+    seed: int | None,
+    schema_version: str = CLAIMS_SCHEMA_VERSION,
+    grader_version: str = __version__,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """sha256 over the canonical JSON of every input that can change the claims."""
+    parts = {
+        "transcript": transcript_hash,
+        "prompt": prompt_hash,
+        "schema": schema_version,
+        "model": model,
+        "endpoint": endpoint,
+        "temperature": temperature,
+        "seed": seed,
+        "grader": grader_version,
+        "extra": dict(extra or {}),
+    }
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class CacheEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    schema_version: str
+    claims: Claims
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class ClaimsCache:
+    """`<root>/claims/<key>.json`. `root` is normally `settings.cache_dir`."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = Path(root).expanduser() / "claims"
+
+    def path(self, key: str) -> Path:
+        if not key.isalnum():
+            raise ValueError(f"not a cache key: {key!r}")
+        return self.dir / f"{key}.json"
+
+    def get(self, key: str) -> CacheEntry | None:
+        path = self.path(key)
+        try:
+            entry = CacheEntry.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, ValidationError) as e:
+            log.warning("ignoring unreadable cache file %s: %s", path, str(e).splitlines()[0])
+            return None
+        if entry.key != key or entry.schema_version != CLAIMS_SCHEMA_VERSION:
+            return None
+        return entry
+
+    def put(self, key: str, claims: Claims, meta: Mapping[str, Any] | None = None) -> Path:
+        entry = CacheEntry(key=key, schema_version=CLAIMS_SCHEMA_VERSION, claims=claims, meta=dict(meta or {}))
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(entry.model_dump_json(indent=1))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return path

@@ -1,0 +1,94 @@
+"""The claims cache: content-addressed, atomic, corrupt files are misses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.claims import CLAIMS_SCHEMA_VERSION, Claims, QuestionClaim
+from grader.extract.cache import ClaimsCache, cache_key
+
+BASE = dict(transcript_hash="t" * 64, prompt_hash="p" * 64, model="m", endpoint="http://e/v1", temperature=0.0, seed=7)
+CLAIMS = Claims(questions=[QuestionClaim(turn=1, quote="What interconnect?", topic="interconnect")], dropped=2)
+
+
+def test_key_is_stable_hex() -> None:
+    k = cache_key(**BASE)
+    assert k == cache_key(**BASE)
+    assert len(k) == 64 and all(c in "0123456789abcdef" for c in k)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"transcript_hash": "u" * 64},
+        {"prompt_hash": "q" * 64},
+        {"model": "other"},
+        {"endpoint": "http://other/v1"},
+        {"temperature": 0.7},
+        {"seed": None},
+        {"schema_version": CLAIMS_SCHEMA_VERSION + "-next"},
+        {"grader_version": "999"},
+        {"extra": {"chunk_chars": 1}},
+    ],
+    ids=lambda d: next(iter(d)),
+)
+def test_every_input_changes_the_key(change: dict) -> None:
+    assert cache_key(**{**BASE, **change}) != cache_key(**BASE)
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    cache = ClaimsCache(tmp_path)
+    key = cache_key(**BASE)
+    assert cache.get(key) is None
+    path = cache.put(key, CLAIMS, meta={"model": "m"})
+    assert path.parent == tmp_path / "claims" and path.name == f"{key}.json"
+    entry = cache.get(key)
+    assert entry is not None and entry.claims == CLAIMS and entry.meta == {"model": "m"}
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "no temp file left behind"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{not json", b'{"key": "x"}', b"\xff\xfe\x00"],
+    ids=["empty", "bad-json", "wrong-shape", "binary"],
+)
+def test_corrupt_file_is_a_miss(tmp_path: Path, content: bytes) -> None:
+    cache = ClaimsCache(tmp_path)
+    key = cache_key(**BASE)
+    cache.path(key).parent.mkdir(parents=True)
+    cache.path(key).write_bytes(content)
+    assert cache.get(key) is None
+    cache.put(key, CLAIMS)  # and it is overwritten by the next good result
+    assert cache.get(key) is not None
+
+
+def test_a_file_under_the_wrong_key_is_a_miss(tmp_path: Path) -> None:
+    cache = ClaimsCache(tmp_path)
+    k1, k2 = cache_key(**BASE), cache_key(**{**BASE, "model": "x"})
+    cache.put(k1, CLAIMS)
+    cache.path(k2).write_bytes(cache.path(k1).read_bytes())
+    assert cache.get(k2) is None
+
+
+def test_keys_cannot_escape_the_directory(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        ClaimsCache(tmp_path).path("../../etc/passwd")
+
+
+def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    from types import SimpleNamespace
+
+    import grader.extract.cache as mod
+
+    def boom(src: str, dst: Path) -> None:
+        raise OSError("disk full")
+
+    fake_os = SimpleNamespace(fdopen=os.fdopen, fsync=os.fsync, unlink=os.unlink, replace=boom)
+    monkeypatch.setattr(mod, "os", fake_os)  # only the cache module's view of os
+    cache = ClaimsCache(tmp_path)
+    with pytest.raises(OSError):
+        cache.put(cache_key(**BASE), CLAIMS)
+    assert list((tmp_path / "claims").iterdir()) == []
