@@ -1,0 +1,164 @@
+"""`python -m grader interview`: a mock interview in the terminal, one line per candidate turn.
+
+Commands: /hint (a hint, recorded as such), /time (time left; not recorded), /end (finish). End of input also
+finishes. With --save PATH the transcript is rewritten atomically (YAML) after every turn, and --resume picks
+a saved session up where it stopped. With --llm an OpenAI-compatible model words the interviewer's turns
+(streamed); whenever it fails the offline interviewer answers that turn.
+
+Also runnable directly: `python -m grader.interview.terminal --seed 3 --save session.yaml < answers.txt`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from grader.errors import ConfigError, GraderError
+from grader.interview.engine import InterviewEngine, Reply
+from grader.interview.llm import LLMInterviewer
+from grader.transcript import Transcript
+
+PROMPT = "you> "
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0, help="phrasing seed: same seed, same answers, same interview")
+    parser.add_argument("--minutes", type=float, default=None, help="time budget (default: the plan's, 45)")
+    parser.add_argument("--save", type=Path, default=None, metavar="PATH", help="save the transcript (YAML) every turn")
+    parser.add_argument("--resume", action="store_true", help="continue the session saved at --save PATH")
+    parser.add_argument("--llm", action="store_true", help="word the interviewer's turns with the configured LLM")
+
+
+def save_transcript(t: Transcript, path: Path) -> None:
+    """Atomic YAML save through grader.store (temp file + os.replace in the same directory)."""
+    from grader.store import save_transcript_atomic
+
+    save_transcript_atomic(t, path)
+
+
+def _load_saved(path: Path) -> Transcript:
+    from grader.loaders import load_transcript
+
+    return load_transcript(path, in_progress=True)
+
+
+def _build_engine(args: argparse.Namespace) -> InterviewEngine:
+    from grader.interview.probes import default_plan
+
+    plan = default_plan()
+    if args.minutes is not None:
+        if args.minutes <= 0:
+            raise ConfigError("--minutes must be positive")
+        plan = plan.with_budget(args.minutes)
+    if args.resume:
+        if args.save is None or not args.save.exists():
+            raise ConfigError("--resume needs --save PATH of an existing session")
+        return InterviewEngine.resume(_load_saved(args.save), plan=plan, seed=args.seed)
+    if args.save is not None and args.save.exists():
+        raise ConfigError(f"{args.save} exists: add --resume to continue it, or choose another path")
+    return InterviewEngine(plan=plan, seed=args.seed)
+
+
+def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    inp = stdin or sys.stdin
+    out = stdout or sys.stdout
+    try:
+        engine = _build_engine(args)
+        llm = None
+        if args.llm:
+            from grader.settings import get_settings
+
+            if not get_settings().llm_configured:
+                raise ConfigError("--llm needs COACH_LLM_BASE_URL or COACH_LLM_API_KEY (see grader/settings.py)")
+            llm = LLMInterviewer(engine)
+    except GraderError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        return 2
+
+    def say(text: str) -> None:
+        print(f"interviewer> {text}", file=out, flush=True)
+
+    def save() -> None:
+        if args.save is not None:
+            save_transcript(engine.transcript, args.save)
+
+    if engine.transcript.turns:
+        print(f"(resumed: {len(engine.transcript.turns)} turns; {engine.time_status().describe()})", file=out)
+        if engine.finished:
+            print("(this session had already finished)", file=out)
+        else:
+            say(engine.transcript.turns[-1].content)
+    else:
+        say(engine.start())
+    save()
+
+    while not engine.finished:
+        print(PROMPT, end="", file=out, flush=True)
+        line = inp.readline()
+        if not line:
+            print(file=out)
+            break
+        message = line.strip()
+        if not message:
+            continue
+        command = message.lower()
+        if command == "/time":
+            print(f"(time) {engine.time_status().describe()}", file=out, flush=True)
+            continue
+        if command == "/end":
+            break
+        if command == "/hint":
+            say(engine.hint().text)
+        elif llm is not None:
+            _stream(llm, message, out)
+        else:
+            say(engine.reply(message).text)
+        save()
+
+    if not engine.finished:
+        engine.end()
+        say(engine.transcript.turns[-1].content)
+        save()
+    _summary(engine, out, args.save)
+    return 0
+
+
+def _stream(llm: LLMInterviewer, message: str, out: TextIO) -> Reply:
+    stream = llm.stream_reply(message)
+    print("interviewer> ", end="", file=out, flush=True)
+    for token in stream:
+        print(token, end="", file=out, flush=True)
+    print(file=out)
+    reply = stream.finish()
+    if reply.fell_back:
+        print(f"(the LLM failed; offline interviewer) interviewer> {reply.text}", file=out, flush=True)
+    return reply
+
+
+def _summary(engine: InterviewEngine, out: TextIO, path: Path | None) -> None:
+    st = engine.state
+    t = engine.transcript
+    candidate_turns = sum(1 for x in t.turns if x.role == "candidate")
+    status = engine.time_status()
+    print("\n--- summary ---", file=out)
+    print(f"turns: {len(t.turns)} ({candidate_turns} yours), hints: {st.hints_used}", file=out)
+    print(f"time: {status.describe()}", file=out)
+    print(f"phases: {' -> '.join(e.phase for e in st.phase_log)}", file=out)
+    for cov in engine.phase_coverage():
+        if cov.covered or cov.missing:
+            print(f"  {cov.title}: {len(cov.covered)}/{len(cov.covered) + len(cov.missing)} covered", file=out)
+    if path is not None:
+        print(f"saved: {path}", file=out)
+    out.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.interview.terminal", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
