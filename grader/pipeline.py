@@ -1,0 +1,60 @@
+"""Transcript in, report out: the one path the CLI, the app, batch grading and the interviewer share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from grader import __version__
+from grader.checker import check_claims
+from grader.extract.base import ClaimExtractor, ExtractionResult, run_extractor
+from grader.extract.rules import RulesExtractor
+from grader.loaders import load_transcript
+from grader.report import Provenance, Report
+from grader.scoring import score
+from grader.settings import Settings, get_settings
+from grader.transcript import Transcript
+
+ExtractorName = Literal["rules", "llm"]
+
+
+def make_extractor(name: ExtractorName = "rules", settings: Settings | None = None) -> ClaimExtractor:
+    """The rules extractor, or the LLM extractor with rules as its fallback (imported only when asked for)."""
+    if name == "rules":
+        return RulesExtractor()
+    from grader.extract.llm import LLMExtractor
+
+    return LLMExtractor(settings or get_settings(), fallback=RulesExtractor())
+
+
+def rubric_version() -> str:
+    from grader.rubric import default_rubric
+
+    return str(default_rubric().version)
+
+
+def grade_extraction(transcript: Transcript, result: ExtractionResult) -> Report:
+    """Score what an extractor found. Numbers always go through the checker, whoever extracted them."""
+    checks = check_claims(result.claims.numbers)
+    report = score(transcript, result.claims, checks)
+    return report.model_copy(update={
+        "extractor": result.extractor,
+        "provenance": Provenance(
+            grader_version=__version__, rubric_version=rubric_version(), extractor=result.extractor,
+            model=result.model, endpoint=result.endpoint, prompt_hash=result.prompt_hash,
+            transcript_hash=transcript.content_hash(), dropped_claims=result.dropped,
+        ),
+    })
+
+
+def grade_transcript(
+    transcript: Transcript, *, extractor: ExtractorName | ClaimExtractor = "rules", settings: Settings | None = None
+) -> Report:
+    ext = make_extractor(extractor, settings) if isinstance(extractor, str) else extractor
+    return grade_extraction(transcript, run_extractor(ext, transcript))
+
+
+def grade_file(
+    path: str | Path, *, extractor: ExtractorName | ClaimExtractor = "rules", settings: Settings | None = None
+) -> Report:
+    return grade_transcript(load_transcript(path), extractor=extractor, settings=settings)

@@ -1,0 +1,491 @@
+"""Claims and checks to rubric scores: a pure function of its inputs, the rubric YAML and the scoring weights.
+
+Nothing here reads a model's opinion: points come from what the transcript shows (concepts at the level the
+rules or an LLM found them, grounded by a verbatim quote), which clarifying questions were asked, the strategy
+proposed, and the checker's verdicts on every number. The weights live in `rubric/scoring.yaml`; flags fire on
+the triggers written in the rubric YAML itself. Every point carries the turn and quote that earned it.
+
+Policies, as the rubric states them:
+- a wrong figure costs points once; figures computed consistently from it are flagged but not charged again;
+- points made only after the interviewer prompted them weigh less where "unprompted" matters (strategy,
+  optimisation, the hybrid green flag);
+- a misconception costs points in the sub-criterion its concept belongs to;
+- a sub-criterion with nothing explained, only names, is capped at the rubric's buzzword band.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.claims import Check, Claims, ConceptClaim, StrategyClaim
+from grader.paths import RUBRIC_DIR
+from grader.report import CategoryScore, Evidence, FlagHit, Report, SubScore
+from grader.rubric import Condition, Rubric, SubCriterion, Trigger, default_rubric
+from grader.transcript import Transcript
+
+SCORING_FILE = RUBRIC_DIR / "scoring.yaml"
+MEMORY_QUANTITIES = frozenset({
+    "weights_total", "weights_per_gpu", "min_gpus", "kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence",
+    "kv_total", "kv_per_gpu", "activations", "per_gpu_total", "free_per_gpu", "max_sequences",
+})
+KV_QUANTITIES = frozenset({"kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence", "kv_total", "kv_per_gpu"})
+NON_WEIGHT_QUANTITIES = KV_QUANTITIES | {"activations", "per_gpu_total", "free_per_gpu", "max_sequences"}
+COMM_QUANTITIES = frozenset({
+    "allreduce_message", "allreduce_ring_bytes", "allreduce_per_layer", "tp_volume_per_step", "tp_volume_per_token",
+    "tp_comm_time", "pp_handoff_bytes", "pp_handoff_time",
+})
+LINK_QUANTITIES = frozenset({"nvlink_bandwidth", "infiniband_bandwidth", "pcie_bandwidth"})
+CONTRACT_RECOMMENDATIONS = {"strong_hire": "Strong Hire", "hire": "Hire"}  # everything else: "No Hire"
+
+_PER_GPU_SHARE = re.compile(
+    r"\b1/\d+(?:th)?\b|\bone[- ](?:eighth|quarter|half)\b|\ban? (?:eighth|quarter)\b|each GPU (?:would )?(?:hold|store|get)s?\b",
+    re.I,
+)
+_TOO_BIG = re.compile(
+    r"too (?:big|large) for (?:one|a single|a) GPU|won'?t fit|doesn'?t fit|does not fit|split (?:it|the model)|"
+    r"(?:into|in) \d+ (?:parts|pieces|shards)|across (?:the )?\d+ GPUs",
+    re.I,
+)
+
+
+@lru_cache(maxsize=1)
+def scoring_weights(path: Path = SCORING_FILE) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+# --- what the transcript shows, indexed --------------------------------------------------------------
+
+
+@dataclass
+class Shown:
+    """The claims and checks of one transcript, indexed for scoring."""
+
+    concepts: dict[str, ConceptClaim] = field(default_factory=dict)  # best claim per concept
+    misconceptions: list[ConceptClaim] = field(default_factory=list)
+    questions: dict[str, Any] = field(default_factory=dict)
+    strategies: list[StrategyClaim] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    candidate_text: str = ""
+
+    @classmethod
+    def of(cls, transcript: Transcript, claims: Claims, checks: list[Check]) -> Shown:
+        s = cls(strategies=list(claims.strategies), checks=list(checks))
+        rank = {"mentioned": 1, "explained": 2}
+        for c in sorted(claims.concepts, key=lambda c: c.turn):
+            if c.level == "misconception":
+                s.misconceptions.append(c)
+                continue
+            best = s.concepts.get(c.concept)
+            # explained beats mentioned; at the same level, an unprompted claim beats a prompted one
+            if best is None or (rank[c.level], not c.prompted) > (rank[best.level], not best.prompted):
+                s.concepts[c.concept] = c
+        for q in sorted(claims.questions, key=lambda q: q.turn):
+            s.questions.setdefault(q.topic, q)
+        s.candidate_text = "\n".join(t.content for _, t in transcript.candidate_turns())
+        return s
+
+    def concept(self, cid: str, level: str = "mentioned", unprompted: bool = False) -> ConceptClaim | None:
+        c = self.concepts.get(cid)
+        if c is None or (level == "explained" and c.level != "explained") or (unprompted and c.prompted):
+            return None
+        return c
+
+    def checks_of(self, quantities: Iterable[str], verdict: str = "any") -> list[Check]:
+        qs = set(quantities)
+        return [c for c in self.checks if c.quantity in qs and (verdict == "any" or c.verdict == verdict)]
+
+    def root_errors(self, quantities: Iterable[str]) -> list[Check]:
+        return [c for c in self.checks_of(quantities, "incorrect") if not c.consistent_with_earlier_error]
+
+    def misconceptions_of(self, concepts: Iterable[str]) -> list[ConceptClaim]:
+        cs = set(concepts)
+        return [m for m in self.misconceptions if m.concept in cs]
+
+
+def _strategy_kind(s: StrategyClaim, shown: Shown) -> str:
+    tp, pp = s.tp or 1, s.pp or 1
+    if s.tp == 1 and (s.pp or 1) == 1 and s.dp is None:
+        return "single_gpu"
+    if tp > 1 and pp > 1:
+        return "hybrid"
+    if re.search(r"hybrid|tensor.{0,40}pipeline|pipeline.{0,40}tensor|\bTP\b.{0,30}\bPP\b|\bPP\b.{0,30}\bTP\b", s.quote, re.I):
+        return "hybrid"
+    if tp > 1 or re.search(r"tensor|\bTP\b", s.quote, re.I):
+        return "tp_only"
+    if pp > 1 or re.search(r"pipeline|\bPP\b", s.quote, re.I):
+        return "pp_only"
+    if s.dp and s.dp > 1:
+        return "dp_only"
+    return "split_only"
+
+
+# --- the rubric's trigger language ---------------------------------------------------------------------
+
+
+def _holds(cond: Condition, shown: Shown, rubric: Rubric) -> list[Evidence] | None:
+    """Evidence for one condition, or None when it does not hold (an `absent` condition holds with [])."""
+    found: list[Evidence] = []
+    kind = cond.kind
+    if kind == "concepts":
+        for cid in cond.concepts:
+            c = shown.concept(cid, cond.level, cond.unprompted)
+            if c is not None:
+                found.append(Evidence(turn=c.turn, quote=c.quote, note=f"{cid} {c.level}", prompted=c.prompted))
+    elif kind == "questions":
+        for tid in cond.questions:
+            if tid in shown.questions:
+                q = shown.questions[tid]
+                found.append(Evidence(turn=q.turn, quote=q.quote, note=f"asked about {tid}"))
+    elif kind == "quantities":
+        factor = rubric.order_of_magnitude_factor
+        for c in shown.checks_of(cond.quantities):
+            ok = {
+                "correct": c.verdict == "correct",
+                "incorrect": c.verdict == "incorrect",
+                "any": True,
+                "order_of_magnitude": c.verdict == "correct" or bool(
+                    c.expected and c.claimed and 1 / factor <= c.claimed / c.expected <= factor),
+            }[cond.verdict]
+            if ok and cond.max_ratio is not None:
+                ok = bool(c.expected) and c.claimed / c.expected < cond.max_ratio
+            if ok:
+                found.append(Evidence(turn=c.turn, quote=c.quote, note=f"{c.quantity} {c.claimed:g} {c.unit}: {c.verdict}"))
+        # one piece of evidence per quantity is enough to count it
+        found = list({e.note.split(" ")[0]: e for e in reversed(found)}.values())[::-1] if found else found
+    elif kind in ("misconceptions", "misconceptions_of"):
+        ms = ([m for m in shown.misconceptions if m.misconception in set(cond.misconceptions)]
+              if kind == "misconceptions" else shown.misconceptions_of(cond.misconceptions_of))
+        found = [Evidence(turn=m.turn, quote=m.quote, note=f"misconception {m.misconception}") for m in ms]
+    elif kind == "strategy":
+        sc = cond.strategy
+        for s in shown.strategies:
+            kinds = _strategy_kind(s, shown)
+            if sc.hybrid is not None and (kinds == "hybrid") != sc.hybrid:
+                continue
+            if sc.single_gpu is not None and (kinds == "single_gpu") != sc.single_gpu:
+                continue
+            if len(s.justified_by) < sc.min_justifications or not set(sc.justified_by) <= set(s.justified_by):
+                continue
+            if len(s.alternatives) < sc.min_alternatives or (cond.unprompted and s.prompted):
+                continue
+            found.append(Evidence(turn=s.turn, quote=s.quote, note=f"strategy: {kinds}", prompted=s.prompted))
+    if cond.absent:
+        return [] if not found else None
+    distinct = len({e.note for e in found}) if kind != "strategy" else len(found)
+    return found if distinct >= cond.min else None
+
+
+def fires(trigger: Trigger, shown: Shown, rubric: Rubric) -> list[Evidence] | None:
+    """Evidence that a trigger fires: every all_of, one any_of (if any), no unless."""
+    evidence: list[Evidence] = []
+    for cond in trigger.all_of:
+        got = _holds(cond, shown, rubric)
+        if got is None:
+            return None
+        evidence += got
+    if trigger.any_of:
+        hits = [got for cond in trigger.any_of if (got := _holds(cond, shown, rubric)) is not None]
+        if not hits:
+            return None
+        evidence += hits[0]
+    if any(_holds(cond, shown, rubric) is not None for cond in trigger.unless):
+        return None
+    return evidence
+
+
+# --- points per sub-criterion ------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Points being added up for one sub-criterion, with the reasons and evidence behind them."""
+
+    max: float
+    points: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    explained: bool = False
+
+    def add(self, pts: float, reason: str, claim: Any = None, note: str | None = None) -> None:
+        if pts == 0:
+            return
+        self.points += pts
+        self.reasons.append(f"{pts:+g} {reason}")
+        if claim is not None:
+            self.evidence.append(Evidence(turn=claim.turn, quote=claim.quote, note=note or reason,
+                                          prompted=getattr(claim, "prompted", False)))
+
+    def cap(self, limit: float, reason: str) -> None:
+        if self.points > limit:
+            self.reasons.append(f"capped at {limit:g}: {reason}")
+            self.points = limit
+
+
+def _concept_points(t: Tally, shown: Shown, weights: dict[str, float], w: dict[str, Any], *, prompted_matters: bool) -> None:
+    for cid, weight in weights.items():
+        c = shown.concepts.get(cid)
+        if c is None:
+            continue
+        pts = weight if c.level == "explained" else weight * w["mentioned_factor"]
+        label = f"{cid.replace('_', ' ')} {c.level}"
+        if c.prompted and prompted_matters:
+            pts *= w["prompted_weight"]
+            label += " (after a prompt)"
+        t.explained |= c.level == "explained"
+        t.add(round(pts, 2), label, c)
+
+
+def _misconception_cost(t: Tally, shown: Shown, concepts: Iterable[str], w: dict[str, Any]) -> None:
+    for m in shown.misconceptions_of(concepts):
+        t.add(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
+
+
+def _requirements(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
+    cfg = w["requirements"]
+    for topic, pts in cfg["topics"].items():
+        if topic in shown.questions:
+            t.add(pts, f"asked about {topic.replace('_', ' ')}", shown.questions[topic])
+    t.explained = True  # questions are not buzzwords
+    for topic, limit in cfg.get("cap_without", {}).items():
+        if topic not in shown.questions:
+            t.cap(limit, f"never asked about {topic}")
+
+
+def _understanding(t: Tally, shown: Shown, w: dict[str, Any], parallel_concepts: list[str]) -> None:
+    cfg = w["understanding"]
+    _concept_points(t, shown, cfg["concepts"], w, prompted_matters=False)
+    compared = next((s for s in shown.strategies if s.alternatives), None) or shown.concepts.get("parallelism_tradeoffs")
+    if compared is not None:
+        t.add(cfg["comparison"], "compares approaches", compared)
+    distribution = next(iter(shown.strategies), None) or shown.concepts.get("model_distribution")
+    if distribution is not None or _TOO_BIG.search(shown.candidate_text):
+        t.add(cfg["distribution_base"], "knows the model must be split across GPUs", distribution)
+    _misconception_cost(t, shown, parallel_concepts, w)
+
+
+def _memory_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
+    cfg = w["memory_calculation"]
+    figures = shown.checks_of(MEMORY_QUANTITIES)
+    t.explained = True
+    if not figures:
+        m = _PER_GPU_SHARE.search(shown.candidate_text)
+        if m:
+            t.add(cfg["no_figures"]["per_gpu_share"], "per-GPU share of the weights, without figures")
+        elif _TOO_BIG.search(shown.candidate_text):
+            t.add(cfg["no_figures"]["too_big"], "knows it does not fit one GPU, without figures")
+        return
+    t.add(cfg["with_figures"], "memory figures stated")
+    correct = {c.quantity: c for c in reversed(shown.checks_of(MEMORY_QUANTITIES, "correct"))}
+    for c in correct.values():
+        t.evidence.append(Evidence(turn=c.turn, quote=c.quote, note=f"{c.quantity} {c.claimed:g} {c.unit}: correct"))
+    if not {"weights_total", "weights_per_gpu"} & set(correct):
+        t.add(-cfg["missing_weights"], "no correct weights figure")
+    if not NON_WEIGHT_QUANTITIES & {c.quantity for c in figures}:
+        t.add(-cfg["missing_non_weight"], "no KV cache, activations or headroom figure")
+    elif not KV_QUANTITIES & {c.quantity for c in figures}:
+        t.add(-cfg["missing_kv_figure"], "headroom counted but no KV cache figure")
+    cost = 0.0
+    for c in shown.root_errors(MEMORY_QUANTITIES):
+        step = min(cfg["per_root_error"], cfg["max_error_cost"] - cost)
+        if step > 0:
+            cost += step
+            t.add(-step, f"wrong figure: {c.claimed:g} {c.unit} ({c.diagnosis})", c)
+    t.points = max(t.points, cfg["floor_with_figures"])
+
+
+def _strategy(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
+    cfg = w["strategy"]
+    if not shown.strategies:
+        return
+    ranked = sorted(shown.strategies, key=lambda s: -cfg["proposal"].get(_strategy_kind(s, shown), 0))
+    best = ranked[0]
+    kind = _strategy_kind(best, shown)
+    t.explained = True
+    pts = cfg["proposal"].get(kind, 0)
+    if best.prompted:
+        pts *= w["prompted_weight"]
+    t.add(pts, f"proposes {kind.replace('_', ' ')}" + (" (after a prompt)" if best.prompted else ""), best)
+    reasons = sorted({j for s in shown.strategies for j in s.justified_by})
+    t.add(min(len(reasons) * cfg["per_justification"], cfg["max_justification"]),
+          f"justified by {', '.join(reasons)}" if reasons else "no justification", best if reasons else None)
+    alts = sorted({a for s in shown.strategies for a in s.alternatives})
+    if alts:
+        t.add(cfg["alternatives"], f"compares alternatives: {', '.join(alts)}", best)
+    scal = shown.concepts.get("scalability") or shown.concepts.get("data_parallelism")
+    if scal is not None:
+        t.add(cfg["scalability"], "considers scaling out (replicas, more nodes)", scal)
+    if kind == "single_gpu" or any(m.misconception == "single_gpu_fits" for m in shown.misconceptions):
+        t.cap(cfg["single_gpu_cap"], "an unrealistic single-GPU strategy")
+
+
+def _bandwidth_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
+    cfg = w["bandwidth_calculation"]
+    figures = shown.checks_of(COMM_QUANTITIES)
+    t.explained = True
+    links = shown.checks_of(LINK_QUANTITIES, "correct")
+    if not figures:
+        if links:
+            t.add(cfg["no_figures"]["interconnect_specs"], "knows the interconnect figures, no traffic estimate", links[0])
+        elif shown.concept("nvlink") or shown.concept("infiniband"):
+            c = shown.concept("nvlink") or shown.concept("infiniband")
+            t.add(cfg["no_figures"]["fast_interconnect"], "names the fast interconnect, no calculation", c)
+        else:
+            t.add(cfg["no_figures"]["nothing"], "no communication estimate")
+        return
+    t.add(cfg["with_figures"], "communication volume or time estimated")
+    correct = {c.quantity: c for c in reversed(shown.checks_of(COMM_QUANTITIES | LINK_QUANTITIES, "correct"))}
+    bonus = min(len(correct) * cfg["per_correct_quantity"], cfg["max_correct_bonus"])
+    if correct:
+        t.add(bonus, f"correct: {', '.join(q.replace('_', ' ') for q in correct)}", next(iter(correct.values())))
+    for c in shown.root_errors(COMM_QUANTITIES | LINK_QUANTITIES):
+        t.add(-cfg["per_root_error"], f"wrong figure: {c.claimed:g} {c.unit} ({c.diagnosis})", c)
+    t.points = max(t.points, cfg["floor_with_figures"])
+
+
+def _buzzword_cap(t: Tally, sub: SubCriterion, key: str, rubric: Rubric) -> None:
+    if t.explained or key not in rubric.buzzword_cap.applies_to:
+        return
+    names = [b.name for b in sub.bands]
+    band = next((sub.band(n) for n in rubric.buzzword_cap.cap_bands if n in names), None)
+    if band is not None:
+        t.cap(band.max, f"names without mechanism (the {band.name} band at most)")
+
+
+def score_subcriteria(shown: Shown, rubric: Rubric, w: dict[str, Any]) -> dict[str, dict[str, SubScore]]:
+    parallel = ["tensor_parallelism", "pipeline_parallelism", "data_parallelism", "hybrid_parallelism", "model_distribution"]
+    prompted_subs = set(rubric.prompted_weight.subcriteria)
+    out: dict[str, dict[str, SubScore]] = {}
+    for cat in rubric.categories:
+        out[cat.id] = {}
+        for sub in cat.subcriteria:
+            key = f"{cat.id}.{sub.id}"
+            t = Tally(max=sub.points)
+            if sub.id == "requirements":
+                _requirements(t, shown, w)
+            elif sub.id == "understanding":
+                _understanding(t, shown, w, parallel)
+            elif sub.id == "memory_calculation":
+                _memory_calculation(t, shown, w)
+            elif sub.id == "strategy":
+                _strategy(t, shown, w)
+            elif sub.id == "bandwidth_calculation":
+                _bandwidth_calculation(t, shown, w)
+            else:
+                cfg = w[sub.id]
+                _concept_points(t, shown, cfg["concepts"], w, prompted_matters=key in prompted_subs)
+                _misconception_cost(t, shown, cfg["concepts"], w)
+                for cid, limit in cfg.get("cap_without", {}).items():
+                    if cid not in shown.concepts:
+                        t.cap(limit, f"never discusses {cid.replace('_', ' ')}")
+            _buzzword_cap(t, sub, key, rubric)
+            t.cap(sub.points, "the sub-criterion's maximum")
+            pts = round(max(0.0, t.points), 1)
+            band = sub.band_for(pts) or next((b for b in sub.bands if b.max < pts), sub.fallback)
+            out[cat.id][sub.id] = SubScore(score=pts, max=sub.points, band=band.name, evidence=t.evidence,
+                                           reasons=t.reasons)
+    return out
+
+
+# --- flags, level, recommendation, feedback ------------------------------------------------------------
+
+
+def score_flags(shown: Shown, rubric: Rubric) -> tuple[list[FlagHit], list[FlagHit]]:
+    def hits(group: Any) -> list[FlagHit]:
+        out = []
+        for flag in group.flags:
+            ev = fires(flag.trigger, shown, rubric)
+            if ev is None:
+                continue
+            first = min(ev, key=lambda e: e.turn) if ev else None
+            out.append(FlagHit(id=flag.id, label=flag.label, turn=first.turn if first else None,
+                               evidence=first.quote if first else f"not shown anywhere: {flag.when}"))
+        return out
+
+    return hits(rubric.red_flags), hits(rubric.green_flags)
+
+
+def recommend(total: float, red: int, green: int, rubric: Rubric) -> str:
+    rec_id = next((r.recommendation for r in rubric.rules if r.applies(red, green)), None)
+    if rec_id is None:
+        rec_id = next(r.id for r in rubric.recommendations if total >= r.min)
+    return CONTRACT_RECOMMENDATIONS.get(rec_id, "No Hire")
+
+
+def level_for(total: float, rubric: Rubric) -> str:
+    """The report spells levels as the contract does: "L6", "L5", "L4", "below L4"."""
+    lv = next((lv for lv in rubric.levels if total >= lv.min), rubric.levels[-1])
+    return lv.id.replace("_", " ")
+
+
+def _feedback(report: Report, shown: Shown, rubric: Rubric) -> str | None:
+    rec = next((r for r in rubric.recommendations if report.total >= r.min), None)
+    template_id = rec.feedback if rec else None
+    tpl = next((f for f in rubric.feedback if f.id == template_id), None)
+    if tpl is None:
+        return None
+    strategy = _describe_strategy(shown)
+    ft = [c.replace("_", " ") for c in ("replica_failover", "checkpoint_restart", "kv_snapshots", "reconfiguration")
+          if c in shown.concepts] or ["the recovery steps you described"]
+    values = {"strategy": strategy, "fault_tolerance": " and ".join(ft[:2])}
+    return tpl.render(**{k: values.get(k, p.rubric_value) for k, p in tpl.placeholders.items()})
+
+
+def _describe_strategy(shown: Shown) -> str:
+    if not shown.strategies:
+        return "parallelism strategy"
+    s = shown.strategies[0]
+    kind = _strategy_kind(s, shown)
+    if kind == "hybrid" and s.tp and s.pp:
+        return f"hybrid parallelism strategy ({s.pp}-way PP × {s.tp}-way TP)"
+    return {"hybrid": "hybrid parallelism strategy", "tp_only": "tensor-parallel strategy",
+            "pp_only": "pipeline-parallel strategy"}.get(kind, "parallelism strategy")
+
+
+def _strengths_and_growth(categories: dict[str, CategoryScore], checks: list[Check], red: list[FlagHit],
+                          green: list[FlagHit], rubric: Rubric) -> tuple[list[str], list[str]]:
+    strengths, growth = [], []
+    for cat in rubric.categories:
+        for sub in cat.subcriteria:
+            s = categories[cat.id].subscores[sub.id]
+            name = sub.label if sub.id != cat.id else cat.label
+            if s.score >= 0.8 * s.max:
+                strengths.append(f"{name}: {s.score:g}/{s.max:g} ({s.band})")
+            elif s.score <= 0.5 * s.max:
+                growth.append(f"{name}: {s.score:g}/{s.max:g} ({s.band})")
+    strengths += [f"Green flag: {g.label}" for g in green]
+    growth += [f"Red flag: {r.label}" for r in red]
+    growth += [f"Turn {c.turn}: {c.claimed:g} {c.unit} for {c.quantity.replace('_', ' ')} — {c.diagnosis}"
+               for c in checks if c.verdict == "incorrect" and not c.consistent_with_earlier_error]
+    return strengths, growth
+
+
+def score(transcript: Transcript, claims: Claims, checks: list[Check], rubric: Rubric | None = None) -> Report:
+    """The whole scorecard for one transcript, from its claims and checked numbers."""
+    rubric = rubric or default_rubric()
+    w = {**scoring_weights(), "prompted_weight": rubric.prompted_weight.weight}
+    shown = Shown.of(transcript, claims, checks)
+    subs = score_subcriteria(shown, rubric, w)
+    categories: dict[str, CategoryScore] = {}
+    for cat in rubric.categories:
+        total = round(sum(s.score for s in subs[cat.id].values()), 1)
+        band = cat.subcriteria[0].band_for(total) if len(cat.subcriteria) == 1 else None
+        categories[cat.id] = CategoryScore(score=total, max=cat.points, band=band.name if band else None,
+                                           subscores=subs[cat.id])
+    red, green = score_flags(shown, rubric)
+    total = round(sum(c.score for c in categories.values()), 1)
+    strengths, growth = _strengths_and_growth(categories, checks, red, green, rubric)
+    report = Report(
+        transcript_id=transcript.id, total=total, level=level_for(total, rubric),  # type: ignore[arg-type]
+        recommendation=recommend(total, len(red), len(green), rubric),  # type: ignore[arg-type]
+        categories=categories, checks=checks, red_flags=red, green_flags=green,
+        strengths=strengths, growth_areas=growth,
+    )
+    return report.model_copy(update={"feedback": _feedback(report, shown, rubric)})
