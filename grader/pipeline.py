@@ -10,7 +10,8 @@ from grader.checker import check_claims
 from grader.extract.base import ClaimExtractor, ExtractionResult, run_extractor
 from grader.extract.rules import RulesExtractor
 from grader.loaders import load_transcript
-from grader.report import Provenance, Report
+from grader.injection import neutralise_injections
+from grader.report import Evidence, Provenance, Report
 from grader.scoring import score
 from grader.settings import Settings, get_settings
 from grader.transcript import Transcript
@@ -33,12 +34,14 @@ def rubric_version() -> str:
     return str(default_rubric().version)
 
 
-def grade_extraction(transcript: Transcript, result: ExtractionResult) -> Report:
+def grade_extraction(transcript: Transcript, result: ExtractionResult,
+                     injection_attempts: list[Evidence] | None = None) -> Report:
     """Score what an extractor found. Numbers always go through the checker, whoever extracted them."""
     checks = check_claims(result.claims.numbers)
     report = score(transcript, result.claims, checks)
     return report.model_copy(update={
         "extractor": result.extractor,
+        "injection_attempts": injection_attempts or [],
         "provenance": Provenance(
             grader_version=__version__, rubric_version=rubric_version(), extractor=result.extractor,
             model=result.model, endpoint=result.endpoint, prompt_hash=result.prompt_hash,
@@ -50,8 +53,10 @@ def grade_extraction(transcript: Transcript, result: ExtractionResult) -> Report
 def grade_transcript(
     transcript: Transcript, *, extractor: ExtractorName | ClaimExtractor = "rules", settings: Settings | None = None
 ) -> Report:
+    """Grade one transcript. Sentences addressed to the grader are removed first, whichever extractor reads it."""
     ext = make_extractor(extractor, settings) if isinstance(extractor, str) else extractor
-    return grade_extraction(transcript, run_extractor(ext, transcript))
+    clean, attempts = neutralise_injections(transcript)
+    return grade_extraction(clean, run_extractor(ext, clean), attempts)
 
 
 def grade_file(

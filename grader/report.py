@@ -81,4 +81,7 @@ class Report(BaseModel):
     strengths: list[str] = Field(default_factory=list)
     growth_areas: list[str] = Field(default_factory=list)
     feedback: str | None = None
+    injection_attempts: list[Evidence] = Field(
+        default_factory=list, description="candidate sentences addressed to the grader; removed before grading"
+    )
     provenance: Provenance | None = None

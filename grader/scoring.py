@@ -308,7 +308,9 @@ def _strategy(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     ranked = sorted(shown.strategies, key=lambda s: -cfg["proposal"].get(_strategy_kind(s, shown), 0))
     best = ranked[0]
     kind = _strategy_kind(best, shown)
-    t.explained = True
+    # a layout with its degrees, or one whose kinds of parallelism are explained, is more than a buzzword
+    t.explained = bool(best.tp or best.pp) or any(
+        shown.concept(c, "explained") for c in ("tensor_parallelism", "pipeline_parallelism", "hybrid_parallelism"))
     pts = cfg["proposal"].get(kind, 0)
     if best.prompted:
         pts *= w["prompted_weight"]
