@@ -224,6 +224,53 @@ def _grade(args: argparse.Namespace) -> int:
 COMMANDS["grade"] = Command("grade one transcript: a scorecard, or the report as JSON", _grade_arguments, _grade)
 
 
+# --- batch -------------------------------------------------------------------------------------------------
+
+
+def _batch_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="DIR_OR_GLOB", help="transcript files, directories or glob patterns")
+    p.add_argument("--out", type=Path, required=True, metavar="OUTDIR", help="where reports and summaries go")
+    p.add_argument(
+        "--workers", type=_positive_int, default=1, metavar="N",
+        help="transcripts graded at once (default 1); speeds up the LLM extractor, not the CPU-bound rules one",
+    )
+    p.add_argument("--extractor", choices=("rules", "llm"), default="rules", help="claim extractor (default rules)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+
+
+def _batch(args: argparse.Namespace) -> int:
+    """Exit 0 when every transcript was graded, 1 when some are error rows (one line each on stderr)."""
+    grade_batch = _lazy("grader.batch", "grade_batch")
+    result = grade_batch(
+        args.inputs, args.out, workers=args.workers, extractor=args.extractor,
+        progress=False if args.no_progress else None,
+    )
+    for row in result.error_rows:
+        print(f"error: {row.error}", file=sys.stderr)
+    reused = f" ({result.skipped} unchanged, reused)" if result.skipped else ""
+    print(f"{result.graded} graded{reused}, {result.errors} error(s): {result.summary_md}")
+    return result.exit_code
+
+
+COMMANDS["batch"] = Command("grade many transcripts into a folder of reports and a summary", _batch_arguments, _batch)
+
+
+# --- interview ---------------------------------------------------------------------------------------------
+
+
+def _interview_arguments(p: argparse.ArgumentParser) -> None:
+    from grader.interview.terminal import add_arguments
+
+    add_arguments(p)
+
+
+def _interview(args: argparse.Namespace) -> int:
+    return int(_lazy("grader.interview.terminal", "run")(args))
+
+
+COMMANDS["interview"] = Command("a mock interview in the terminal (offline unless --llm)", _interview_arguments, _interview)
+
+
 # --- entry point -------------------------------------------------------------------------------------------
 
 

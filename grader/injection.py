@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from grader.report import Evidence
+from grader.rubric import split_sentences
 from grader.transcript import Transcript
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 INJECTION_PATTERNS = tuple(
     re.compile(p, re.I)
     for p in (
@@ -38,20 +38,15 @@ def neutralise_injections(transcript: Transcript) -> tuple[Transcript, list[Evid
     found: list[Evidence] = []
     turns = []
     for index, turn in enumerate(transcript.turns):
-        if turn.role != "candidate":
-            turns.append(turn)
-            continue
-        kept = []
-        for m in _SENTENCE.finditer(turn.content):
-            sentence = m.group(0)
-            if _is_injection(sentence):
-                found.append(Evidence(turn=index, quote=sentence.strip(), note="addressed to the grader; not graded"))
-                kept.append(" " * len(sentence))
-            else:
-                kept.append(sentence)
-        # keep what the sentence regex did not cover (newlines) in place
-        rebuilt = _SENTENCE.sub(lambda m, it=iter(kept): next(it), turn.content)
-        turns.append(turn.model_copy(update={"content": rebuilt}))
+        content, pos = turn.content, 0
+        if turn.role == "candidate":
+            for sentence in split_sentences(turn.content):
+                start = content.find(sentence, pos)
+                pos = start + len(sentence)
+                if _is_injection(sentence):
+                    found.append(Evidence(turn=index, quote=sentence, note="addressed to the grader; not graded"))
+                    content = content[:start] + " " * len(sentence) + content[pos:]
+        turns.append(turn if content == turn.content else turn.model_copy(update={"content": content}))
     if not found:
         return transcript, []
     return transcript.model_copy(update={"turns": turns}), found

@@ -18,9 +18,9 @@ from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
 from grader.numbers import _HYBRID_RE, ASSUMPTION_PATTERNS, extract_numeric_claims
+from grader.rubric import split_sentences
 from grader.transcript import Transcript
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)|[^\n]+", re.M)
 _QUESTION_CUE = re.compile(
     r"\?|^\s*(?:what|how|which|do|does|did|is|are|can|could|should|will|would|may|any|tell me|"
     r"i(?:'d| would) like to know|before i start|quick question)\b",
@@ -78,10 +78,6 @@ def _lexicon(rubric: Any) -> _Lexicon:
     return lex
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
-
-
 def _mentions(lex: _Lexicon, text: str) -> set[str]:
     """Concept ids and topic ids named in a text (for `prompted`: what the interviewer just asked about)."""
     found = {cid for cid, mention, mech in lex.concepts if any(p.search(text) for p in mention + mech)}
@@ -96,7 +92,7 @@ def _turn_claims(lex: _Lexicon, index: int, text: str, asked: frozenset[str], hi
     concepts: dict[str, ConceptClaim] = {}
     questions: dict[str, QuestionClaim] = {}
     misconceptions: list[ConceptClaim] = []
-    sentences = _sentences(text)
+    sentences = split_sentences(text)
     for sentence in sentences:
         for cid, mention, mechanism in lex.concepts:
             level = "explained" if any(p.search(sentence) for p in mechanism) else (

@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from grader.errors import ConfigError, GraderError
-from grader.interview.engine import InterviewEngine, Reply
-from grader.interview.llm import LLMInterviewer
-from grader.transcript import Transcript
+
+if TYPE_CHECKING:  # the CLI builds its parser from add_arguments: keep `python -m grader --help` light
+    from grader.interview.engine import InterviewEngine, Reply
+    from grader.interview.llm import LLMInterviewer
+    from grader.transcript import Transcript
 
 PROMPT = "you> "
 
@@ -45,6 +47,7 @@ def _load_saved(path: Path) -> Transcript:
 
 
 def _build_engine(args: argparse.Namespace) -> InterviewEngine:
+    from grader.interview.engine import InterviewEngine
     from grader.interview.probes import default_plan
 
     plan = default_plan()
@@ -72,6 +75,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
 
             if not get_settings().llm_configured:
                 raise ConfigError("--llm needs COACH_LLM_BASE_URL or COACH_LLM_API_KEY (see grader/settings.py)")
+            from grader.interview.llm import LLMInterviewer
+
             llm = LLMInterviewer(engine)
     except GraderError as exc:
         print(f"error: {exc.one_line()}", file=sys.stderr)
@@ -151,7 +156,18 @@ def _summary(engine: InterviewEngine, out: TextIO, path: Path | None) -> None:
             print(f"  {cov.title}: {len(cov.covered)}/{len(cov.covered) + len(cov.missing)} covered", file=out)
     if path is not None:
         print(f"saved: {path}", file=out)
+    if candidate_turns:
+        _scorecard(t, out)
     out.flush()
+
+
+def _scorecard(t: Transcript, out: TextIO) -> None:
+    """The interview ends with its grade: the same pipeline and scorecard as `python -m grader grade`."""
+    from grader.pipeline import grade_transcript
+    from grader.scorecard import render_markdown
+
+    print("\n--- scorecard ---", file=out)
+    print(render_markdown(grade_transcript(t)), file=out)
 
 
 def main(argv: list[str] | None = None) -> int:
