@@ -9,8 +9,8 @@ from grader import __version__
 from grader.checker import check_claims
 from grader.extract.base import ClaimExtractor, ExtractionResult, run_extractor
 from grader.extract.rules import RulesExtractor
-from grader.loaders import load_transcript
 from grader.injection import neutralise_injections
+from grader.loaders import load_transcript
 from grader.report import Evidence, Provenance, Report
 from grader.scoring import score
 from grader.settings import Settings, get_settings
@@ -34,20 +34,28 @@ def rubric_version() -> str:
     return str(default_rubric().version)
 
 
-def grade_extraction(transcript: Transcript, result: ExtractionResult,
-                     injection_attempts: list[Evidence] | None = None) -> Report:
+def grade_extraction(
+    transcript: Transcript, result: ExtractionResult, injection_attempts: list[Evidence] | None = None
+) -> Report:
     """Score what an extractor found. Numbers always go through the checker, whoever extracted them."""
     checks = check_claims(result.claims.numbers)
     report = score(transcript, result.claims, checks)
-    return report.model_copy(update={
-        "extractor": result.extractor,
-        "injection_attempts": injection_attempts or [],
-        "provenance": Provenance(
-            grader_version=__version__, rubric_version=rubric_version(), extractor=result.extractor,
-            model=result.model, endpoint=result.endpoint, prompt_hash=result.prompt_hash,
-            transcript_hash=transcript.content_hash(), dropped_claims=result.dropped,
-        ),
-    })
+    return report.model_copy(
+        update={
+            "extractor": result.extractor,
+            "injection_attempts": injection_attempts or [],
+            "provenance": Provenance(
+                grader_version=__version__,
+                rubric_version=rubric_version(),
+                extractor=result.extractor,
+                model=result.model,
+                endpoint=result.endpoint,
+                prompt_hash=result.prompt_hash,
+                transcript_hash=transcript.content_hash(),
+                dropped_claims=result.dropped,
+            ),
+        }
+    )
 
 
 def grade_transcript(

@@ -31,18 +31,39 @@ from grader.rubric import Condition, Rubric, SubCriterion, Trigger, default_rubr
 from grader.transcript import Transcript
 
 SCORING_FILE = RUBRIC_DIR / "scoring.yaml"
-MEMORY_QUANTITIES = frozenset({
-    "weights_total", "weights_per_gpu", "min_gpus", "kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence",
-    "kv_total", "kv_per_gpu", "activations", "per_gpu_total", "free_per_gpu", "max_sequences",
-})
+MEMORY_QUANTITIES = frozenset(
+    {
+        "weights_total",
+        "weights_per_gpu",
+        "min_gpus",
+        "kv_per_token",
+        "kv_per_token_per_gpu",
+        "kv_per_sequence",
+        "kv_total",
+        "kv_per_gpu",
+        "activations",
+        "per_gpu_total",
+        "free_per_gpu",
+        "max_sequences",
+    }
+)
 KV_QUANTITIES = frozenset({"kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence", "kv_total", "kv_per_gpu"})
 NON_WEIGHT_QUANTITIES = KV_QUANTITIES | {"activations", "per_gpu_total", "free_per_gpu", "max_sequences"}
-COMM_QUANTITIES = frozenset({
-    "allreduce_message", "allreduce_ring_bytes", "allreduce_per_layer", "tp_volume_per_step", "tp_volume_per_token",
-    "tp_comm_time", "pp_handoff_bytes", "pp_handoff_time",
-})
+COMM_QUANTITIES = frozenset(
+    {
+        "allreduce_message",
+        "allreduce_ring_bytes",
+        "allreduce_per_layer",
+        "tp_volume_per_step",
+        "tp_volume_per_token",
+        "tp_comm_time",
+        "pp_handoff_bytes",
+        "pp_handoff_time",
+    }
+)
 LINK_QUANTITIES = frozenset({"nvlink_bandwidth", "infiniband_bandwidth", "pcie_bandwidth"})
-CONTRACT_RECOMMENDATIONS = {"strong_hire": "Strong Hire", "hire": "Hire"}  # everything else: "No Hire"
+# The rubric's recommendations by id, in the report's words; its "lean no hire" (55-60) reports as "No Hire".
+CONTRACT_RECOMMENDATIONS = {"strong_hire": "Strong Hire", "hire": "Hire"}
 
 _PER_GPU_SHARE = re.compile(
     r"\b1/\d+(?:th)?\b|\bone[- ](?:eighth|quarter|half)\b|\ban? (?:eighth|quarter)\b|each GPU (?:would )?(?:hold|store|get)s?\b",
@@ -116,7 +137,9 @@ def _strategy_kind(s: StrategyClaim, shown: Shown) -> str:
         return "single_gpu"
     if tp > 1 and pp > 1:
         return "hybrid"
-    if re.search(r"hybrid|tensor.{0,40}pipeline|pipeline.{0,40}tensor|\bTP\b.{0,30}\bPP\b|\bPP\b.{0,30}\bTP\b", s.quote, re.I):
+    if re.search(
+        r"hybrid|tensor.{0,40}pipeline|pipeline.{0,40}tensor|\bTP\b.{0,30}\bPP\b|\bPP\b.{0,30}\bTP\b", s.quote, re.I
+    ):
         return "hybrid"
     if tp > 1 or re.search(r"tensor|\bTP\b", s.quote, re.I):
         return "tp_only"
@@ -151,18 +174,23 @@ def _holds(cond: Condition, shown: Shown, rubric: Rubric) -> list[Evidence] | No
                 "correct": c.verdict == "correct",
                 "incorrect": c.verdict == "incorrect",
                 "any": True,
-                "order_of_magnitude": c.verdict == "correct" or bool(
-                    c.expected and c.claimed and 1 / factor <= c.claimed / c.expected <= factor),
+                "order_of_magnitude": c.verdict == "correct"
+                or bool(c.expected and c.claimed and 1 / factor <= c.claimed / c.expected <= factor),
             }[cond.verdict]
             if ok and cond.max_ratio is not None:
                 ok = bool(c.expected) and c.claimed / c.expected < cond.max_ratio
             if ok:
-                found.append(Evidence(turn=c.turn, quote=c.quote, note=f"{c.quantity} {c.claimed:g} {c.unit}: {c.verdict}"))
+                found.append(
+                    Evidence(turn=c.turn, quote=c.quote, note=f"{c.quantity} {c.claimed:g} {c.unit}: {c.verdict}")
+                )
         # one piece of evidence per quantity is enough to count it
         found = list({e.note.split(" ")[0]: e for e in reversed(found)}.values())[::-1] if found else found
     elif kind in ("misconceptions", "misconceptions_of"):
-        ms = ([m for m in shown.misconceptions if m.misconception in set(cond.misconceptions)]
-              if kind == "misconceptions" else shown.misconceptions_of(cond.misconceptions_of))
+        ms = (
+            [m for m in shown.misconceptions if m.misconception in set(cond.misconceptions)]
+            if kind == "misconceptions"
+            else shown.misconceptions_of(cond.misconceptions_of)
+        )
         found = [Evidence(turn=m.turn, quote=m.quote, note=f"misconception {m.misconception}") for m in ms]
     elif kind == "strategy":
         sc = cond.strategy
@@ -220,8 +248,11 @@ class Tally:
         self.points += pts
         self.reasons.append(f"{pts:+g} {reason}")
         if claim is not None:
-            self.evidence.append(Evidence(turn=claim.turn, quote=claim.quote, note=note or reason,
-                                          prompted=getattr(claim, "prompted", False)))
+            self.evidence.append(
+                Evidence(
+                    turn=claim.turn, quote=claim.quote, note=note or reason, prompted=getattr(claim, "prompted", False)
+                )
+            )
 
     def cap(self, limit: float, reason: str) -> None:
         if self.points > limit:
@@ -229,7 +260,9 @@ class Tally:
             self.points = limit
 
 
-def _concept_points(t: Tally, shown: Shown, weights: dict[str, float], w: dict[str, Any], *, prompted_matters: bool) -> None:
+def _concept_points(
+    t: Tally, shown: Shown, weights: dict[str, float], w: dict[str, Any], *, prompted_matters: bool
+) -> None:
     for cid, weight in weights.items():
         c = shown.concepts.get(cid)
         if c is None:
@@ -262,7 +295,9 @@ def _requirements(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
 def _understanding(t: Tally, shown: Shown, w: dict[str, Any], parallel_concepts: list[str]) -> None:
     cfg = w["understanding"]
     _concept_points(t, shown, cfg["concepts"], w, prompted_matters=False)
-    compared = next((s for s in shown.strategies if s.alternatives), None) or shown.concepts.get("parallelism_tradeoffs")
+    compared = next((s for s in shown.strategies if s.alternatives), None) or shown.concepts.get(
+        "parallelism_tradeoffs"
+    )
     if compared is not None:
         t.add(cfg["comparison"], "compares approaches", compared)
     distribution = next(iter(shown.strategies), None) or shown.concepts.get("model_distribution")
@@ -310,14 +345,18 @@ def _strategy(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     kind = _strategy_kind(best, shown)
     # a layout with its degrees, or one whose kinds of parallelism are explained, is more than a buzzword
     t.explained = bool(best.tp or best.pp) or any(
-        shown.concept(c, "explained") for c in ("tensor_parallelism", "pipeline_parallelism", "hybrid_parallelism"))
+        shown.concept(c, "explained") for c in ("tensor_parallelism", "pipeline_parallelism", "hybrid_parallelism")
+    )
     pts = cfg["proposal"].get(kind, 0)
     if best.prompted:
         pts *= w["prompted_weight"]
     t.add(pts, f"proposes {kind.replace('_', ' ')}" + (" (after a prompt)" if best.prompted else ""), best)
     reasons = sorted({j for s in shown.strategies for j in s.justified_by})
-    t.add(min(len(reasons) * cfg["per_justification"], cfg["max_justification"]),
-          f"justified by {', '.join(reasons)}" if reasons else "no justification", best if reasons else None)
+    t.add(
+        min(len(reasons) * cfg["per_justification"], cfg["max_justification"]),
+        f"justified by {', '.join(reasons)}" if reasons else "no justification",
+        best if reasons else None,
+    )
     alts = sorted({a for s in shown.strategies for a in s.alternatives})
     if alts:
         t.add(cfg["alternatives"], f"compares alternatives: {', '.join(alts)}", best)
@@ -335,7 +374,9 @@ def _bandwidth_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     links = shown.checks_of(LINK_QUANTITIES, "correct")
     if not figures:
         if links:
-            t.add(cfg["no_figures"]["interconnect_specs"], "knows the interconnect figures, no traffic estimate", links[0])
+            t.add(
+                cfg["no_figures"]["interconnect_specs"], "knows the interconnect figures, no traffic estimate", links[0]
+            )
         elif shown.concept("nvlink") or shown.concept("infiniband"):
             c = shown.concept("nvlink") or shown.concept("infiniband")
             t.add(cfg["no_figures"]["fast_interconnect"], "names the fast interconnect, no calculation", c)
@@ -362,7 +403,13 @@ def _buzzword_cap(t: Tally, sub: SubCriterion, key: str, rubric: Rubric) -> None
 
 
 def score_subcriteria(shown: Shown, rubric: Rubric, w: dict[str, Any]) -> dict[str, dict[str, SubScore]]:
-    parallel = ["tensor_parallelism", "pipeline_parallelism", "data_parallelism", "hybrid_parallelism", "model_distribution"]
+    parallel = [
+        "tensor_parallelism",
+        "pipeline_parallelism",
+        "data_parallelism",
+        "hybrid_parallelism",
+        "model_distribution",
+    ]
     prompted_subs = set(rubric.prompted_weight.subcriteria)
     out: dict[str, dict[str, SubScore]] = {}
     for cat in rubric.categories:
@@ -391,8 +438,9 @@ def score_subcriteria(shown: Shown, rubric: Rubric, w: dict[str, Any]) -> dict[s
             t.cap(sub.points, "the sub-criterion's maximum")
             pts = round(max(0.0, t.points), 1)
             band = sub.band_for(pts) or next((b for b in sub.bands if b.max < pts), sub.fallback)
-            out[cat.id][sub.id] = SubScore(score=pts, max=sub.points, band=band.name, evidence=t.evidence,
-                                           reasons=t.reasons)
+            out[cat.id][sub.id] = SubScore(
+                score=pts, max=sub.points, band=band.name, evidence=t.evidence, reasons=t.reasons
+            )
     return out
 
 
@@ -407,35 +455,35 @@ def score_flags(shown: Shown, rubric: Rubric) -> tuple[list[FlagHit], list[FlagH
             if ev is None:
                 continue
             first = min(ev, key=lambda e: e.turn) if ev else None
-            out.append(FlagHit(id=flag.id, label=flag.label, turn=first.turn if first else None,
-                               evidence=first.quote if first else f"not shown anywhere: {flag.when}"))
+            out.append(
+                FlagHit(
+                    id=flag.id,
+                    label=flag.label,
+                    turn=first.turn if first else None,
+                    evidence=first.quote if first else f"not shown anywhere: {flag.when}",
+                )
+            )
         return out
 
     return hits(rubric.red_flags), hits(rubric.green_flags)
 
 
-def recommend(total: float, red: int, green: int, rubric: Rubric) -> str:
-    rec_id = next((r.recommendation for r in rubric.rules if r.applies(red, green)), None)
-    if rec_id is None:
-        rec_id = next(r.id for r in rubric.recommendations if total >= r.min)
-    return CONTRACT_RECOMMENDATIONS.get(rec_id, "No Hire")
-
-
 def level_for(total: float, rubric: Rubric) -> str:
     """The report spells levels as the contract does: "L6", "L5", "L4", "below L4"."""
-    lv = next((lv for lv in rubric.levels if total >= lv.min), rubric.levels[-1])
-    return lv.id.replace("_", " ")
+    return rubric.level_for(total).id.replace("_", " ")
 
 
 def _feedback(report: Report, shown: Shown, rubric: Rubric) -> str | None:
-    rec = next((r for r in rubric.recommendations if report.total >= r.min), None)
-    template_id = rec.feedback if rec else None
+    template_id = rubric.recommendation_for(report.total).feedback
     tpl = next((f for f in rubric.feedback if f.id == template_id), None)
     if tpl is None:
         return None
     strategy = _describe_strategy(shown)
-    ft = [c.replace("_", " ") for c in ("replica_failover", "checkpoint_restart", "kv_snapshots", "reconfiguration")
-          if c in shown.concepts] or ["the recovery steps you described"]
+    ft = [
+        c.replace("_", " ")
+        for c in ("replica_failover", "checkpoint_restart", "kv_snapshots", "reconfiguration")
+        if c in shown.concepts
+    ] or ["the recovery steps you described"]
     values = {"strategy": strategy, "fault_tolerance": " and ".join(ft[:2])}
     return tpl.render(**{k: values.get(k, p.rubric_value) for k, p in tpl.placeholders.items()})
 
@@ -447,12 +495,16 @@ def _describe_strategy(shown: Shown) -> str:
     kind = _strategy_kind(s, shown)
     if kind == "hybrid" and s.tp and s.pp:
         return f"hybrid parallelism strategy ({s.pp}-way PP × {s.tp}-way TP)"
-    return {"hybrid": "hybrid parallelism strategy", "tp_only": "tensor-parallel strategy",
-            "pp_only": "pipeline-parallel strategy"}.get(kind, "parallelism strategy")
+    return {
+        "hybrid": "hybrid parallelism strategy",
+        "tp_only": "tensor-parallel strategy",
+        "pp_only": "pipeline-parallel strategy",
+    }.get(kind, "parallelism strategy")
 
 
-def _strengths_and_growth(categories: dict[str, CategoryScore], checks: list[Check], red: list[FlagHit],
-                          green: list[FlagHit], rubric: Rubric) -> tuple[list[str], list[str]]:
+def _strengths_and_growth(
+    categories: dict[str, CategoryScore], checks: list[Check], red: list[FlagHit], green: list[FlagHit], rubric: Rubric
+) -> tuple[list[str], list[str]]:
     strengths, growth = [], []
     for cat in rubric.categories:
         for sub in cat.subcriteria:
@@ -464,8 +516,11 @@ def _strengths_and_growth(categories: dict[str, CategoryScore], checks: list[Che
                 growth.append(f"{name}: {s.score:g}/{s.max:g} ({s.band})")
     strengths += [f"Green flag: {g.label}" for g in green]
     growth += [f"Red flag: {r.label}" for r in red]
-    growth += [f"Turn {c.turn}: {c.claimed:g} {c.unit} for {c.quantity.replace('_', ' ')} — {c.diagnosis}"
-               for c in checks if c.verdict == "incorrect" and not c.consistent_with_earlier_error]
+    growth += [
+        f"Turn {c.turn}: {c.claimed:g} {c.unit} for {c.quantity.replace('_', ' ')} — {c.diagnosis}"
+        for c in checks
+        if c.verdict == "incorrect" and not c.consistent_with_earlier_error
+    ]
     return strengths, growth
 
 
@@ -479,15 +534,24 @@ def score(transcript: Transcript, claims: Claims, checks: list[Check], rubric: R
     for cat in rubric.categories:
         total = round(sum(s.score for s in subs[cat.id].values()), 1)
         band = cat.subcriteria[0].band_for(total) if len(cat.subcriteria) == 1 else None
-        categories[cat.id] = CategoryScore(score=total, max=cat.points, band=band.name if band else None,
-                                           subscores=subs[cat.id])
+        categories[cat.id] = CategoryScore(
+            score=total, max=cat.points, band=band.name if band else None, subscores=subs[cat.id]
+        )
     red, green = score_flags(shown, rubric)
     total = round(sum(c.score for c in categories.values()), 1)
     strengths, growth = _strengths_and_growth(categories, checks, red, green, rubric)
     report = Report(
-        transcript_id=transcript.id, total=total, level=level_for(total, rubric),  # type: ignore[arg-type]
-        recommendation=recommend(total, len(red), len(green), rubric),  # type: ignore[arg-type]
-        categories=categories, checks=checks, red_flags=red, green_flags=green,
-        strengths=strengths, growth_areas=growth,
+        transcript_id=transcript.id,
+        total=total,
+        level=level_for(total, rubric),  # type: ignore[arg-type]
+        recommendation=CONTRACT_RECOMMENDATIONS.get(  # type: ignore[arg-type]
+            rubric.recommendation_for(total, len(red), len(green)).id, "No Hire"
+        ),
+        categories=categories,
+        checks=checks,
+        red_flags=red,
+        green_flags=green,
+        strengths=strengths,
+        growth_areas=growth,
     )
     return report.model_copy(update={"feedback": _feedback(report, shown, rubric)})

@@ -1,8 +1,8 @@
 """The offline extractor: lexicons and patterns from the rubric YAML, no model, no network.
 
 It is the default with no API key, the LLM extractor's fallback, and the interviewer's live coverage meter,
-so it must be cheap: patterns are compiled once per rubric, and each candidate turn's claims are memoised by
-its text and the interviewer turn before it (the interviewer re-reads the whole transcript after every turn).
+so it must be cheap: the rubric compiles its patterns once, and each candidate turn's claims are memoised by
+its text and what the interviewer turn before it asked (the interviewer re-reads the transcript every turn).
 
 "Explained" needs the mechanism, not the word: a concept is `explained` only where one of its `mechanism`
 patterns matches (TP: split each layer / all-reduce of partial results); a name alone is `mentioned`, so a
@@ -12,8 +12,6 @@ list of buzzwords stays at `mentioned` however long it is.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
@@ -41,52 +39,29 @@ _JUSTIFICATION = {
     "scalability": re.compile(r"\bscal(?:e|ing|able)|more (?:nodes|GPUs)|replica|throughput", re.I),
 }
 _ALTERNATIVES = {
-    "tp_only": re.compile(r"pure (?:\d+[- ]way )?(?:TP|tensor)|(?:TP|tensor[- ]parallel\w*) (?:alone|only)|only (?:TP|tensor)|\b8[- ]way TP\b", re.I),
-    "pp_only": re.compile(r"pure (?:\d+[- ]way )?(?:PP|pipeline)|(?:PP|pipeline[- ]parallel\w*) (?:alone|only)|only (?:PP|pipeline)|\b8[- ]way PP\b|8 (?:pipeline )?stages", re.I),
+    "tp_only": re.compile(
+        r"pure (?:\d+[- ]way )?(?:TP|tensor)|(?:TP|tensor[- ]parallel\w*) (?:alone|only)|only (?:TP|tensor)|\b8[- ]way TP\b",
+        re.I,
+    ),
+    "pp_only": re.compile(
+        r"pure (?:\d+[- ]way )?(?:PP|pipeline)|(?:PP|pipeline[- ]parallel\w*) (?:alone|only)|only (?:PP|pipeline)|\b8[- ]way PP\b|8 (?:pipeline )?stages",
+        re.I,
+    ),
     "dp": re.compile(r"data[- ]parallel|\breplicas?\b|\bDP\b", re.I),
-    "single_gpu": re.compile(r"(?:vs\.?|versus|instead of|rather than|compared (?:to|with)) (?:a )?(?:single|one) GPU", re.I),
+    "single_gpu": re.compile(
+        r"(?:vs\.?|versus|instead of|rather than|compared (?:to|with)) (?:a )?(?:single|one) GPU", re.I
+    ),
 }
 
 
-@dataclass(frozen=True)
-class _Lexicon:
-    concepts: tuple[tuple[str, tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]], ...]
-    misconceptions: tuple[tuple[str, str, tuple[re.Pattern[str], ...]], ...]  # (concept, id, patterns)
-    topics: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
+def _mentions(rubric: Any, text: str) -> frozenset[str]:
+    """Concept and topic ids a text names (for `prompted`: what the interviewer's last turn asked about)."""
+    found = {c.id for c in rubric.concepts if c.level_in(text)}
+    found |= {t.id for t in rubric.question_topics if t.matches(text)}
+    return frozenset(found)
 
 
-def _compile(patterns: Any) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.I) for p in (patterns or ()))
-
-
-_LEXICONS: dict[int, tuple[Any, _Lexicon]] = {}
-
-
-def _lexicon(rubric: Any) -> _Lexicon:
-    """Compiled once per rubric object (kept alive beside its lexicon so its id is never reused)."""
-    hit = _LEXICONS.get(id(rubric))
-    if hit is not None and hit[0] is rubric:
-        return hit[1]
-    concepts, misconceptions = [], []
-    for c in rubric.concepts:
-        concepts.append((c.id, _compile(c.mention), _compile(c.mechanism)))
-        for m in c.misconceptions or ():
-            misconceptions.append((c.id, m.id, _compile(m.patterns)))
-    topics = tuple((t.id, _compile(t.patterns)) for t in rubric.question_topics)
-    lex = _Lexicon(tuple(concepts), tuple(misconceptions), topics)
-    _LEXICONS[id(rubric)] = (rubric, lex)
-    return lex
-
-
-def _mentions(lex: _Lexicon, text: str) -> set[str]:
-    """Concept ids and topic ids named in a text (for `prompted`: what the interviewer just asked about)."""
-    found = {cid for cid, mention, mech in lex.concepts if any(p.search(text) for p in mention + mech)}
-    found |= {tid for tid, pats in lex.topics if any(p.search(text) for p in pats)}
-    return found
-
-
-@lru_cache(maxsize=4096)
-def _turn_claims(lex: _Lexicon, index: int, text: str, asked: frozenset[str], hinted: bool) -> Claims:
+def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hinted: bool) -> Claims:
     """Claims of one candidate turn. `asked` is what the interviewer's previous turn named: a claim about it
     was prompted (and so is everything after a hint)."""
     concepts: dict[str, ConceptClaim] = {}
@@ -94,29 +69,40 @@ def _turn_claims(lex: _Lexicon, index: int, text: str, asked: frozenset[str], hi
     misconceptions: list[ConceptClaim] = []
     sentences = split_sentences(text)
     for sentence in sentences:
-        for cid, mention, mechanism in lex.concepts:
-            level = "explained" if any(p.search(sentence) for p in mechanism) else (
-                "mentioned" if any(p.search(sentence) for p in mention) else None)
-            if level is None or (cid in concepts and concepts[cid].level == "explained"):
-                continue
-            if cid in concepts and level == "mentioned":
-                continue
-            concepts[cid] = ConceptClaim(turn=index, quote=sentence, concept=cid, level=level,
-                                         prompted=hinted or cid in asked)
-        for cid, mid, pats in lex.misconceptions:
-            if any(p.search(sentence) for p in pats):
-                misconceptions.append(ConceptClaim(turn=index, quote=sentence, concept=cid, level="misconception",
-                                                   misconception=mid, prompted=hinted or cid in asked))
+        for concept in rubric.concepts:
+            cid = concept.id
+            level = concept.sentence_level(sentence)
+            if level is None or (cid in concepts and (concepts[cid].level == "explained" or level == "mentioned")):
+                pass
+            else:
+                concepts[cid] = ConceptClaim(
+                    turn=index, quote=sentence, concept=cid, level=level, prompted=hinted or cid in asked
+                )
+            for m in concept.misconceptions:
+                if any(p.search(sentence) for p in m.compiled):
+                    misconceptions.append(
+                        ConceptClaim(
+                            turn=index,
+                            quote=sentence,
+                            concept=cid,
+                            level="misconception",
+                            misconception=m.id,
+                            prompted=hinted or cid in asked,
+                        )
+                    )
         if _QUESTION_CUE.search(sentence):
-            for tid, pats in lex.topics:
-                if tid not in questions and any(p.search(sentence) for p in pats):
-                    questions[tid] = QuestionClaim(turn=index, quote=sentence, topic=tid, prompted=False)
+            for topic in rubric.question_topics:
+                if topic.id not in questions and any(p.search(sentence) for p in topic.compiled):
+                    questions[topic.id] = QuestionClaim(turn=index, quote=sentence, topic=topic.id, prompted=False)
     strategies = _strategies(index, sentences, text, asked, hinted)
-    return Claims(concepts=[*concepts.values(), *misconceptions], questions=list(questions.values()),
-                  strategies=strategies)
+    return Claims(
+        concepts=[*concepts.values(), *misconceptions], questions=list(questions.values()), strategies=strategies
+    )
 
 
-def _strategies(index: int, sentences: list[str], text: str, asked: frozenset[str], hinted: bool) -> list[StrategyClaim]:
+def _strategies(
+    index: int, sentences: list[str], text: str, asked: frozenset[str], hinted: bool
+) -> list[StrategyClaim]:
     """The turn's proposal (a proposal sentence with parallel degrees or a named kind of parallelism) and what
     the turn says for it. Of several proposal sentences the most specific wins: "split it across 8 GPUs"
     followed by "I'd use tensor parallelism" proposes tensor parallelism."""
@@ -142,8 +128,11 @@ def _strategies(index: int, sentences: list[str], text: str, asked: frozenset[st
     justified = [k for k, p in _JUSTIFICATION.items() if p.search(text)]
     alternatives = [k for k, p in _ALTERNATIVES.items() if p.search(text) and not p.search(sentence)]
     prompted = hinted or bool({"hybrid_parallelism", "pipeline_parallelism"} & asked)
-    return [StrategyClaim(turn=index, quote=sentence, prompted=prompted, justified_by=justified,
-                          alternatives=alternatives, **degrees)]
+    return [
+        StrategyClaim(
+            turn=index, quote=sentence, prompted=prompted, justified_by=justified, alternatives=alternatives, **degrees
+        )
+    ]
 
 
 class RulesExtractor:
@@ -151,8 +140,20 @@ class RulesExtractor:
 
     name = "rules"
 
+    MEMO_SIZE = 4096
+
     def __init__(self, rubric: Any = None) -> None:
         self._rubric = rubric
+        self._memo: dict[tuple[int, str, frozenset[str], bool], Claims] = {}
+
+    def _claims_of_turn(self, rubric: Any, index: int, text: str, asked: frozenset[str], hinted: bool) -> Claims:
+        key = (index, text, asked, hinted)
+        hit = self._memo.get(key)
+        if hit is None:
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            hit = self._memo[key] = _turn_claims(rubric, index, text, asked, hinted)
+        return hit
 
     def _rubric_or_default(self) -> Any:
         if self._rubric is None:
@@ -162,7 +163,7 @@ class RulesExtractor:
         return self._rubric
 
     def extract(self, transcript: Transcript) -> Claims:
-        lex = _lexicon(self._rubric_or_default())
+        rubric = self._rubric_or_default()
         parts: list[Claims] = []
         previous = ""
         hinted = False
@@ -170,8 +171,8 @@ class RulesExtractor:
             if turn.role == "interviewer":
                 previous, hinted = turn.content, turn.hint
                 continue
-            asked = frozenset(_mentions(lex, previous)) if previous else frozenset()
-            parts.append(_turn_claims(lex, index, turn.content, asked, hinted))
+            asked = _mentions(rubric, previous) if previous else frozenset()
+            parts.append(self._claims_of_turn(rubric, index, turn.content, asked, hinted))
         numbers: list[NumericClaim] = extract_numeric_claims(transcript)
         return Claims(
             concepts=[c for p in parts for c in p.concepts],
