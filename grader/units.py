@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Dimension = Literal["bytes", "rate", "time", "fraction", "count", "flops"]
+Dimension = Literal["bytes", "rate", "time", "fraction", "count", "flops", "flop"]
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,10 @@ UNITS.update(
         "TFLOPS": _u("TFLOPS", "flops", 1e12),
         "PFLOPS": _u("PFLOPS", "flops", 1e15),
         "GFLOPS": _u("GFLOPS", "flops", 1e9),
-        "TFLOP": _u("TFLOP", "count", 1e12),
-        "GFLOP": _u("GFLOP", "count", 1e9),
-        "PFLOP": _u("PFLOP", "count", 1e15),
+        "FLOP": _u("FLOP", "flop", 1.0),
+        "TFLOP": _u("TFLOP", "flop", 1e12),
+        "GFLOP": _u("GFLOP", "flop", 1e9),
+        "PFLOP": _u("PFLOP", "flop", 1e15),
     }
 )
 
@@ -65,8 +66,8 @@ _ALIASES: dict[str, str] = {
     "bytes": "B", "byte": "B",
     "gigs": "GB", "gig": "GB", "gbs": "GB", "gbytes": "GB",
     "gbps": "Gb/s", "gbit/s": "Gb/s", "gbits/s": "Gb/s", "gigabits per second": "Gb/s", "gigabit": "Gb/s",
-    "gigabits": "Gb", "megabits": "Mb", "terabits": "Tb",
-    "gbyte/s": "GB/s", "gb/sec": "GB/s",
+    "gigabits": "Gb", "megabits": "Mb", "terabits": "Tb", "gbit": "Gb", "gbits": "Gb",
+    "gbyte/s": "GB/s", "gb/sec": "GB/s", "gbytes/s": "GB/s",
     "sec": "s", "secs": "s", "second": "s", "seconds": "s",
     "msec": "ms", "millisecond": "ms", "milliseconds": "ms", "millis": "ms",
     "μs": "us", "µs": "us", "usec": "us", "microsecond": "us", "microseconds": "us",
@@ -74,7 +75,7 @@ _ALIASES: dict[str, str] = {
     "minute": "min", "minutes": "min", "mins": "min",
     "percent": "%", "per cent": "%", "pct": "%",
     "tflops": "TFLOPS", "tflop/s": "TFLOPS", "teraflops": "TFLOPS", "pflops": "PFLOPS", "gflops": "GFLOPS",
-    "tflop": "TFLOP", "gflop": "GFLOP", "pflop": "PFLOP",
+    "tflop": "TFLOP", "gflop": "GFLOP", "pflop": "PFLOP", "flop": "FLOP",
 }
 for word, p in _WORD_PREFIX.items():
     if word:
@@ -105,10 +106,28 @@ def parse_unit(text: str) -> Unit | None:
             return UNITS[candidate]
     if raw.endswith("Bs") and raw[:-1] in UNITS:  # "GBs"
         return UNITS[raw[:-1]]
+    if raw in _PLURAL_WORK:  # "716 TFLOPs" of work, where "312 TFLOPS" is a rate
+        return UNITS[_PLURAL_WORK[raw]]
     for candidate in (raw.lower(), norm.lower()):
         if candidate in _ALIASES:
             return UNITS[_ALIASES[candidate]]
+        if candidate in _CASELESS:  # "MS", "Tflop": no bits/bytes distinction to protect
+            return UNITS[_CASELESS[candidate]]
     return None
+
+
+_PLURAL_WORK = {f"{p}FLOPs": f"{p}FLOP" for p in ("", "G", "T", "P")}
+_CASELESS = {k.lower(): k for k in ("s", "ms", "us", "ns", "min", "TFLOPS", "PFLOPS", "GFLOPS", "TFLOP", "GFLOP", "PFLOP")}
+
+
+def unit_spellings() -> list[str]:
+    """Every spelling `parse_unit` knows, longest first, for building a case-insensitive regex alternation.
+
+    The regex only finds the text; `parse_unit` then decides what it means with case intact ("Gb" is bits)."""
+    spellings = {k for k in UNITS if k not in {"count", "x"}} | set(_ALIASES) | set(_PLURAL_WORK)
+    spellings |= {f"{u[:-2]}ps" for u in UNITS if u.endswith("B/s") or u.endswith("b/s")}
+    spellings |= {f"{u[:-2]}/sec" for u in UNITS if u.endswith("/s")}
+    return sorted(spellings, key=len, reverse=True)
 
 
 def to_base(value: float, unit: Unit) -> float:
@@ -139,13 +158,15 @@ def human(value_base: float, dimension: Dimension) -> str:
     if dimension == "time":
         if abs(value_base) >= 1:
             return f"{value_base:,.4g} s"
-        if abs(value_base) >= 1e-3:
+        if abs(value_base) >= 1e-4:  # "0.19 ms", as the rubric writes it, not "190 us"
             return f"{value_base * 1e3:,.4g} ms"
         return f"{value_base * 1e6:,.4g} us"
     if dimension == "fraction":
         return f"{value_base * 100:.3g}%"
     if dimension == "flops":
         return f"{value_base / 1e12:,.4g} TFLOPS"
+    if dimension == "flop":
+        return f"{value_base / 1e12:,.4g} TFLOP"
     return f"{value_base:,.4g}"
 
 
@@ -154,11 +175,10 @@ def human(value_base: float, dimension: Dimension) -> str:
 _SMALL = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen".split()
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
     )
 }
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])}
 _SCALES = {"hundred": 100, "thousand": 1000}
 NUMBER_WORDS = tuple(_SMALL) + tuple(_TENS) + tuple(_SCALES) + ("half", "a")
 WORD_NUMBER_RE = re.compile(
