@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from grader.report import Evidence
-from grader.rubric import split_sentences
+from grader.text import split_sentences, squash
 from grader.transcript import Transcript
 
 INJECTION_PATTERNS = tuple(
@@ -43,7 +43,7 @@ def neutralise_injections(transcript: Transcript) -> tuple[Transcript, list[Evid
             for sentence in split_sentences(turn.content):
                 start = content.find(sentence, pos)
                 pos = start + len(sentence)
-                if _is_injection(sentence):
+                if _is_injection(squash(sentence)):
                     found.append(Evidence(turn=index, quote=sentence, note="addressed to the grader; not graded"))
                     content = content[:start] + " " * len(sentence) + content[pos:]
         turns.append(turn if content == turn.content else turn.model_copy(update={"content": content}))

@@ -17,12 +17,12 @@ Written arithmetic ("175GB/2/4 = 21.875 GB") is kept with its result so the chec
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from grader.claims import NumericClaim
+from grader.text import unwrap
 from grader.transcript import Transcript
 from grader.units import NUMBER_WORDS, UNITS, parse_unit, unit_spellings, words_to_number
 
@@ -328,25 +328,9 @@ class _Context:
         return [(r, {**base, **h}, frozenset(base) - stated - set(h)) for r, h in zip(regions, hyp, strict=True)]
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
-
-
-def _unwrap(text: str) -> str:
-    """Soft line wraps become spaces (same length, so offsets hold): a newline inside a long prose line is
-    not a sentence break. Short lines ("Memory: 350 GB"), lines that end a sentence or a heading, and the
-    start of a list item keep their breaks."""
-    lines = text.split("\n")
-    out = []
-    for line, nxt in itertools.pairwise(lines):
-        soft = (len(line.strip()) >= 60 and bool(nxt.strip()) and not _LIST_ITEM.match(nxt)
-                and not line.rstrip().endswith((":", ".", "!", "?")))
-        out.append(line + (" " if soft else "\n"))
-    return "".join(out) + lines[-1]
-
-
 def _split_sentences(text: str) -> Iterator[tuple[int, str]]:
     """(offset, sentence) pairs; a decimal point never splits a sentence, and neither does "e.g.", "i.e."."""
-    text = _unwrap(text)
+    text = unwrap(text)
     pos = 0
     for m in _SENTENCE_SPLIT.finditer(text):
         if re.search(r"\b(?:e\.g|i\.e|vs|approx|etc)\.$", text[pos : m.start()]):
@@ -651,7 +635,11 @@ def find_numbers(transcript: Transcript) -> list[FoundNumber]:
             continue
         ctx.new_turn()
         for offset, sentence in _split_sentences(turn.content):
-            out += _numbers_in_sentence(sentence, offset, turn_index, ctx)
+            found = _numbers_in_sentence(sentence, offset, turn_index, ctx)
+            verbatim = turn.content[offset : offset + len(sentence)].strip()  # unwrap() keeps offsets
+            for f in found:
+                f.quote = verbatim
+            out += found
     return out
 
 

@@ -35,6 +35,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from grader.datafile import load_yaml_model
 from grader.paths import RUBRIC_FILE
+from grader.text import split_sentences, squash
 
 RED_FLAG_IDS: frozenset[str] = frozenset(
     {
@@ -98,17 +99,9 @@ def _valid_regex(pattern: str) -> str:
 
 Regex = Annotated[str, AfterValidator(_valid_regex)]
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)\s+|\n+")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Cut text into the units patterns are matched against: after . ! ? ; followed by whitespace (not after
-    "e.g.", "i.e.", "vs."), and at line breaks. Decimal points ("43.75") never cut."""
-    return [s.strip() for s in _SENTENCE_BREAK.split(text) if s and s.strip()]
-
-
 def _any_match(patterns: Iterable[re.Pattern[str]], sentence: str) -> bool:
-    return any(p.search(sentence) for p in patterns)
+    flat = squash(sentence)
+    return any(p.search(flat) for p in patterns)
 
 
 # --- conditions: evidence for bands and triggers for flags --------------------------------------------

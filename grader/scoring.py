@@ -276,6 +276,14 @@ def _concept_points(
         t.add(round(pts, 2), label, c)
 
 
+def _floors(t: Tally, shown: Shown, floors: list[dict[str, Any]]) -> None:
+    """The rubric's lower bands reward awareness: any listed concept lifts the score to that band's minimum."""
+    for floor in floors:
+        hit = next((c for cid in floor["any_of"] if (c := shown.concept(cid, floor.get("level", "mentioned")))), None)
+        if hit is not None and t.points < floor["points"]:
+            t.add(round(floor["points"] - t.points, 2), f"at least {floor['points']:g}: {floor['reason']}", hit)
+
+
 def _misconception_cost(t: Tally, shown: Shown, concepts: Iterable[str], w: dict[str, Any]) -> None:
     for m in shown.misconceptions_of(concepts):
         t.add(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
@@ -323,10 +331,13 @@ def _memory_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
         t.evidence.append(Evidence(turn=c.turn, quote=c.quote, note=f"{c.quantity} {c.claimed:g} {c.unit}: correct"))
     if not {"weights_total", "weights_per_gpu"} & set(correct):
         t.add(-cfg["missing_weights"], "no correct weights figure")
-    if not NON_WEIGHT_QUANTITIES & {c.quantity for c in figures}:
+    stated = {c.quantity for c in figures}
+    if not NON_WEIGHT_QUANTITIES & stated:
         t.add(-cfg["missing_non_weight"], "no KV cache, activations or headroom figure")
-    elif not KV_QUANTITIES & {c.quantity for c in figures}:
+    elif not KV_QUANTITIES & stated:
         t.add(-cfg["missing_kv_figure"], "headroom counted but no KV cache figure")
+    elif not KV_QUANTITIES & set(correct):
+        t.add(-cfg["wrong_kv_figure"], "no correct KV cache figure")
     cost = 0.0
     for c in shown.root_errors(MEMORY_QUANTITIES):
         step = min(cfg["per_root_error"], cfg["max_error_cost"] - cost)
@@ -365,6 +376,8 @@ def _strategy(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
         t.add(cfg["scalability"], "considers scaling out (replicas, more nodes)", scal)
     if kind == "single_gpu" or any(m.misconception == "single_gpu_fits" for m in shown.misconceptions):
         t.cap(cfg["single_gpu_cap"], "an unrealistic single-GPU strategy")
+    elif kind != "hybrid":
+        t.cap(cfg["non_hybrid_cap"], "no hybrid proposed")
 
 
 def _bandwidth_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
@@ -434,6 +447,7 @@ def score_subcriteria(shown: Shown, rubric: Rubric, w: dict[str, Any]) -> dict[s
                 for cid, limit in cfg.get("cap_without", {}).items():
                     if cid not in shown.concepts:
                         t.cap(limit, f"never discusses {cid.replace('_', ' ')}")
+                _floors(t, shown, cfg.get("floors", []))
             _buzzword_cap(t, sub, key, rubric)
             t.cap(sub.points, "the sub-criterion's maximum")
             pts = round(max(0.0, t.points), 1)

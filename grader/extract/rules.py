@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
 from grader.numbers import _HYBRID_RE, ASSUMPTION_PATTERNS, extract_numeric_claims
-from grader.rubric import split_sentences
+from grader.text import split_sentences, squash
 from grader.transcript import Transcript
 
 _QUESTION_CUE = re.compile(
@@ -54,10 +54,22 @@ _ALTERNATIVES = {
 }
 
 
+# An interviewer turn that asks for improvements prompts every idea of that sub-criterion, named or not:
+# "anything you could do to reduce that communication cost?" prompts overlap, NCCL tuning, placement...
+PROMPT_CUES: dict[str, re.Pattern[str]] = {
+    "communication.optimization": re.compile(
+        r"\b(?:reduc\w*|optimi[sz]\w*|improv\w*|speed(?:ing)? (?:it )?up|faster|overhead|hide|cheaper)\b", re.I
+    ),
+}
+
+
 def _mentions(rubric: Any, text: str) -> frozenset[str]:
-    """Concept and topic ids a text names (for `prompted`: what the interviewer's last turn asked about)."""
+    """Concept and topic ids a text names or asks for (for `prompted`: what the interviewer's last turn asked)."""
     found = {c.id for c in rubric.concepts if c.level_in(text)}
     found |= {t.id for t in rubric.question_topics if t.matches(text)}
+    for sub, cue in PROMPT_CUES.items():
+        if cue.search(text):
+            found |= {c.id for c in rubric.concepts if sub in c.supports}
     return frozenset(found)
 
 
@@ -69,9 +81,10 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
     misconceptions: list[ConceptClaim] = []
     sentences = split_sentences(text)
     for sentence in sentences:
+        flat = squash(sentence)  # patterns are written with plain spaces; the quote stays verbatim
         for concept in rubric.concepts:
             cid = concept.id
-            level = concept.sentence_level(sentence)
+            level = concept.sentence_level(flat)
             if level is None or (cid in concepts and (concepts[cid].level == "explained" or level == "mentioned")):
                 pass
             else:
@@ -79,7 +92,7 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
                     turn=index, quote=sentence, concept=cid, level=level, prompted=hinted or cid in asked
                 )
             for m in concept.misconceptions:
-                if any(p.search(sentence) for p in m.compiled):
+                if any(p.search(flat) for p in m.compiled):
                     misconceptions.append(
                         ConceptClaim(
                             turn=index,
@@ -90,9 +103,9 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
                             prompted=hinted or cid in asked,
                         )
                     )
-        if _QUESTION_CUE.search(sentence):
+        if _QUESTION_CUE.search(flat):
             for topic in rubric.question_topics:
-                if topic.id not in questions and any(p.search(sentence) for p in topic.compiled):
+                if topic.id not in questions and any(p.search(flat) for p in topic.compiled):
                     questions[topic.id] = QuestionClaim(turn=index, quote=sentence, topic=topic.id, prompted=False)
     strategies = _strategies(index, sentences, text, asked, hinted)
     return Claims(
