@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from grader.errors import RubricError
 
 M = TypeVar("M", bound=BaseModel)
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: the rubric loads on every CLI start
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
@@ -41,8 +42,7 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
     except (OSError, UnicodeDecodeError) as exc:
         raise RubricError(f"cannot read: {exc}", path=path) from None
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        data = yaml.load(text, Loader=_FAST_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -54,4 +54,5 @@ def load_yaml_model(path: str | Path, model: type[M]) -> M:
         loc = tuple(first["loc"])
         field = ".".join(str(p) for p in loc) or "(top level)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        root = yaml.compose(text)  # parsed again only on error: the happy path pays for one parse
         raise RubricError(f"{field}: {first['msg']}{more}", path=path, line=_line_of(root, loc)) from None

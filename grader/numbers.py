@@ -17,6 +17,8 @@ Written arithmetic ("175GB/2/4 = 21.875 GB") is kept with its result so the chec
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -626,20 +628,56 @@ def _expression_before(sentence: str, num_start: int) -> str | None:
     return expr
 
 
+def _turn_numbers(turn_index: int, content: str, ctx: _Context) -> list[FoundNumber]:
+    """The numbers of one candidate turn, read with (and updating) the context the turns before it left."""
+    ctx.new_turn()
+    out: list[FoundNumber] = []
+    for offset, sentence in _split_sentences(content):
+        found = _numbers_in_sentence(sentence, offset, turn_index, ctx)
+        verbatim = content[offset : offset + len(sentence)].strip()  # unwrap() keeps offsets
+        for f in found:
+            f.quote = verbatim
+        out += found
+    return out
+
+
+class NumberFinder:
+    """Finds numbers turn by turn and remembers the context after each turn, keyed by the transcript up to it.
+
+    The interviewer re-reads the transcript after every candidate turn; with this, a transcript that grew by
+    one turn costs one turn's reading, not the whole interview's."""
+
+    MAX_SNAPSHOTS = 512
+
+    def __init__(self) -> None:
+        self._snapshots: dict[str, tuple[_Context, list[FoundNumber]]] = {}
+
+    def find(self, transcript: Transcript) -> list[FoundNumber]:
+        ctx, out = _Context(), []
+        prefix = hashlib.sha256()
+        for turn_index, turn in enumerate(transcript.turns):
+            prefix.update(f"{turn.role}\x00{turn.content}\x01".encode())
+            if turn.role != "candidate":
+                continue
+            key = prefix.hexdigest()
+            snap = self._snapshots.get(key)
+            if snap is not None:
+                ctx, out = copy.deepcopy(snap[0]), list(snap[1])
+                continue
+            out = out + _turn_numbers(turn_index, turn.content, ctx)
+            if len(self._snapshots) >= self.MAX_SNAPSHOTS:
+                self._snapshots.clear()
+            self._snapshots[key] = (copy.deepcopy(ctx), list(out))
+        return [copy.copy(f) for f in out]
+
+
 def find_numbers(transcript: Transcript) -> list[FoundNumber]:
     """Every number with a unit in the candidate's turns, classified, with the assumptions in force."""
     ctx = _Context()
     out: list[FoundNumber] = []
     for turn_index, turn in enumerate(transcript.turns):
-        if turn.role != "candidate":
-            continue
-        ctx.new_turn()
-        for offset, sentence in _split_sentences(turn.content):
-            found = _numbers_in_sentence(sentence, offset, turn_index, ctx)
-            verbatim = turn.content[offset : offset + len(sentence)].strip()  # unwrap() keeps offsets
-            for f in found:
-                f.quote = verbatim
-            out += found
+        if turn.role == "candidate":
+            out += _turn_numbers(turn_index, turn.content, ctx)
     return out
 
 
@@ -834,7 +872,7 @@ def _claims_fit(quantity: str, before: str, after: str) -> bool | None:
     return None
 
 
-def extract_numeric_claims(transcript: Transcript) -> list[NumericClaim]:
+def extract_numeric_claims(transcript: Transcript, finder: NumberFinder | None = None) -> list[NumericClaim]:
     """The rules extractor's numeric claims: one per number with a unit that states a known quantity.
 
     What the claim model has no field for travels in `assumptions` under keys starting with '_' (the checker
@@ -842,7 +880,7 @@ def extract_numeric_claims(transcript: Transcript) -> list[NumericClaim]:
     `_lower_bound` / `_upper_bound` ("50+ GB", "under 1 ms"), `_guessed` (no quantity was named) and
     `_inherited` (assumptions carried over from earlier sentences rather than stated with the figure)."""
     claims = []
-    for f in find_numbers(transcript):
+    for f in finder.find(transcript) if finder is not None else find_numbers(transcript):
         assumptions = dict(f.assumptions)
         if len(f.quantities) > 1:
             assumptions["_alternatives"] = ",".join(f.quantities[1:])

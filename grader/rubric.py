@@ -89,6 +89,17 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+def compile_any(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+    """One alternation for a list of patterns: a sentence is scanned once per list, not once per pattern
+    (the rules extractor matches every concept against every sentence of every turn). Falls back to the
+    separate patterns if they cannot be joined (a global inline flag, say)."""
+    patterns = list(patterns)
+    try:
+        return (re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE),)
+    except re.error:
+        return tuple(compile_pattern(p) for p in patterns)
+
+
 def _valid_regex(pattern: str) -> str:
     try:
         compile_pattern(pattern)
@@ -485,7 +496,7 @@ class QuestionTopic(_Strict):
     _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
     def model_post_init(self, context: Any, /) -> None:
-        self._compiled = tuple(compile_pattern(p) for p in self.patterns)
+        self._compiled = compile_any(self.patterns)
 
     @property
     def compiled(self) -> tuple[re.Pattern[str], ...]:
@@ -503,7 +514,7 @@ class Misconception(_Strict):
     _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
     def model_post_init(self, context: Any, /) -> None:
-        self._compiled = tuple(compile_pattern(p) for p in self.patterns)
+        self._compiled = compile_any(self.patterns)
 
     @property
     def compiled(self) -> tuple[re.Pattern[str], ...]:
@@ -525,8 +536,8 @@ class Concept(_Strict):
     _mechanism: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
     def model_post_init(self, context: Any, /) -> None:
-        self._mention = tuple(compile_pattern(p) for p in self.mention)
-        self._mechanism = tuple(compile_pattern(p) for p in self.mechanism)
+        self._mention = compile_any(self.mention)
+        self._mechanism = compile_any(self.mechanism)
 
     @property
     def mention_patterns(self) -> tuple[re.Pattern[str], ...]:

@@ -291,3 +291,17 @@ def test_claims_carry_flags_for_the_checker() -> None:
     assert claims[1].assumptions["_lower_bound"] == 1
     assert claims[2].assumptions["_guessed"] == 1
     assert claims[2].assumptions["_alternatives"] == "kv_per_gpu,per_gpu_total,free_per_gpu"
+
+
+def test_incremental_finder_reads_like_a_full_pass() -> None:
+    """The interviewer's finder reuses each turn's context; it must find exactly what a fresh pass finds."""
+    from grader.loaders import load_transcript
+    from grader.numbers import NumberFinder, find_numbers
+    from grader.paths import TRANSCRIPTS_DIR
+
+    t = load_transcript(TRANSCRIPTS_DIR / "changing_assumptions.yaml")
+    finder = NumberFinder()
+    for end in range(1, len(t.turns) + 1):
+        prefix = t.model_copy(update={"turns": t.turns[:end]})
+        assert finder.find(prefix) == find_numbers(prefix)
+    assert finder.find(t)  # and it found something to compare

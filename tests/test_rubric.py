@@ -472,7 +472,10 @@ def test_every_pattern_compiles_case_insensitively(rubric: Rubric) -> None:
 def test_patterns_compile_once(rubric: Rubric) -> None:
     c = rubric.concept("tensor_parallelism")
     assert c.mention_patterns is c.mention_patterns
-    assert c.mention_patterns[0] is compile_pattern(c.mention[0])
+    # one alternation per list, so a sentence is scanned once per concept, and it matches what each does
+    assert len(c.mention_patterns) == 1
+    for p in c.mention:
+        assert bool(c.mention_patterns[0].search("split each layer")) >= bool(compile_pattern(p).search("split each layer"))
 
 
 def test_patterns_are_fast_on_long_turns(rubric: Rubric) -> None:

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
-from grader.numbers import _HYBRID_RE, ASSUMPTION_PATTERNS, extract_numeric_claims
+from grader.numbers import _HYBRID_RE, ASSUMPTION_PATTERNS, NumberFinder, extract_numeric_claims
 from grader.text import split_sentences, squash
 from grader.transcript import Transcript
 
@@ -158,6 +158,17 @@ class RulesExtractor:
     def __init__(self, rubric: Any = None) -> None:
         self._rubric = rubric
         self._memo: dict[tuple[int, str, frozenset[str], bool], Claims] = {}
+        self._asked_memo: dict[str, frozenset[str]] = {}
+        self._numbers = NumberFinder()
+
+    def _asked(self, rubric: Any, text: str) -> frozenset[str]:
+        """What an interviewer turn asked about, memoised like the candidate turns."""
+        hit = self._asked_memo.get(text)
+        if hit is None:
+            if len(self._asked_memo) >= self.MEMO_SIZE:
+                self._asked_memo.clear()
+            hit = self._asked_memo[text] = _mentions(rubric, text)
+        return hit
 
     def _claims_of_turn(self, rubric: Any, index: int, text: str, asked: frozenset[str], hinted: bool) -> Claims:
         key = (index, text, asked, hinted)
@@ -184,9 +195,9 @@ class RulesExtractor:
             if turn.role == "interviewer":
                 previous, hinted = turn.content, turn.hint
                 continue
-            asked = _mentions(rubric, previous) if previous else frozenset()
+            asked = self._asked(rubric, previous) if previous else frozenset()
             parts.append(self._claims_of_turn(rubric, index, turn.content, asked, hinted))
-        numbers: list[NumericClaim] = extract_numeric_claims(transcript)
+        numbers: list[NumericClaim] = extract_numeric_claims(transcript, self._numbers)
         return Claims(
             concepts=[c for p in parts for c in p.concepts],
             questions=_first_per_key([q for p in parts for q in p.questions], "topic"),
