@@ -13,34 +13,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from grader.checker import QUANTITY_DIMENSION
 from grader.claims import Claims
 from grader.transcript import Transcript
 
-#: Quantity names a NumericClaim may carry (the checker's names); anything else is recorded as "unknown".
-NUMERIC_QUANTITIES: tuple[str, ...] = (
-    "weights_total",
-    "weights_per_gpu",
-    "kv_per_token",
-    "kv_per_sequence",
-    "kv_total",
-    "kv_per_gpu",
-    "activations",
-    "per_gpu_total",
-    "max_sequences",
-    "heads_per_gpu",
-    "allreduce_message",
-    "allreduce_ring_bytes",
-    "allreduce_per_layer",
-    "tp_volume_per_step",
-    "tp_volume_per_token",
-    "tp_comm_time",
-    "pp_handoff_bytes",
-    "pp_handoff_time",
-    "bubble",
-    "decode_latency",
-    "prefill_time",
-    "unknown",
-)
+#: Quantity names a NumericClaim may carry: exactly the checker's (anything else is recorded as "unknown").
+NUMERIC_QUANTITIES: tuple[str, ...] = (*QUANTITY_DIMENSION, "unknown")
 
 #: Allowed values of StrategyClaim.justified_by and StrategyClaim.alternatives.
 JUSTIFICATIONS: tuple[str, ...] = ("memory", "latency", "communication", "bubble", "cost", "scalability")
