@@ -231,7 +231,10 @@ def _batch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="DIR_OR_GLOB", help="transcript files, directories or glob patterns")
     p.add_argument("--out", type=Path, required=True, metavar="OUTDIR", help="where reports and summaries go")
     p.add_argument(
-        "--workers", type=_positive_int, default=1, metavar="N",
+        "--workers",
+        type=_positive_int,
+        default=1,
+        metavar="N",
         help="transcripts graded at once (default 1); speeds up the LLM extractor, not the CPU-bound rules one",
     )
     p.add_argument("--extractor", choices=("rules", "llm"), default="rules", help="claim extractor (default rules)")
@@ -242,7 +245,10 @@ def _batch(args: argparse.Namespace) -> int:
     """Exit 0 when every transcript was graded, 1 when some are error rows (one line each on stderr)."""
     grade_batch = _lazy("grader.batch", "grade_batch")
     result = grade_batch(
-        args.inputs, args.out, workers=args.workers, extractor=args.extractor,
+        args.inputs,
+        args.out,
+        workers=args.workers,
+        extractor=args.extractor,
         progress=False if args.no_progress else None,
     )
     for row in result.error_rows:

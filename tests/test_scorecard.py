@@ -1,0 +1,226 @@
+"""The Markdown scorecard renders every section of a report, and the JSON rendering is byte-stable."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.claims import Check
+from grader.report import CategoryScore, Evidence, FlagHit, Provenance, Report, SubScore
+from grader.scorecard import inline, render_json, render_markdown
+
+GOOD = Path(__file__).parent / "data" / "transcripts" / "good"
+
+
+@pytest.fixture(autouse=True)
+def _rubric_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until grader/rubric.py lands, the pipeline's provenance needs a rubric version from somewhere."""
+    if importlib.util.find_spec("grader.rubric") is None:
+        monkeypatch.setattr("grader.pipeline.rubric_version", lambda: "test-rubric")
+
+
+def full_report() -> Report:
+    return Report(
+        transcript_id="cand-042",
+        total=72.5,
+        level="L5",
+        recommendation="Hire",
+        categories={
+            "parallelism_strategy": CategoryScore(
+                score=22,
+                max=30,
+                band="strong",
+                subscores={
+                    "strategy_choice": SubScore(
+                        score=12,
+                        max=15,
+                        band="hybrid",
+                        evidence=[
+                            Evidence(
+                                turn=3,
+                                quote="TP=4 inside the node,\nPP=2 | across nodes",
+                                prompted=True,
+                                note="hybrid layout",
+                            )
+                        ],
+                        reasons=["compared TP-only against hybrid"],
+                    ),
+                    "justification": SubScore(
+                        score=6,
+                        max=15,
+                        band="partial",
+                        override={"score": 10, "note": "argued latency well", "machine_score": 6},
+                    ),
+                },
+            ),
+            "fault_tolerance": CategoryScore(score=8, max=20, band="basic"),
+        },
+        checks=[
+            Check(
+                quantity="weights_total",
+                claimed=350,
+                unit="GB",
+                expected=350,
+                verdict="correct",
+                turn=3,
+                quote="weights are 350 GB",
+                convention="as computed",
+            ),
+            Check(
+                quantity="kv_total",
+                claimed=40,
+                unit="GB",
+                expected=80.5,
+                verdict="incorrect",
+                turn=5,
+                quote="KV is about 40 GB",
+                diagnosis="off by 2x: used K only, not K and V",
+                assumptions={"batch": 32, "context": 2048},
+            ),
+            Check(
+                quantity="kv_per_gpu",
+                claimed=5,
+                unit="GB",
+                expected=10.06,
+                verdict="incorrect",
+                turn=6,
+                quote="so 5 GB a GPU",
+                diagnosis="follows from 40 GB",
+                consistent_with_earlier_error=True,
+            ),
+            Check(
+                quantity="decode_latency",
+                claimed=50,
+                unit="ms",
+                expected=None,
+                verdict="unverifiable",
+                turn=8,
+                quote="target 50 ms",
+                diagnosis="a target the candidate set, not a derived figure",
+            ),
+        ],
+        red_flags=[
+            FlagHit(
+                id="no_fault_tolerance", turn=7, evidence="if a GPU dies we just restart", label="No fault tolerance"
+            )
+        ],
+        green_flags=[
+            FlagHit(id="asked_interconnect", turn=1, evidence="what interconnect do the nodes have?"),
+            FlagHit(id="quantified_comm", turn=None, evidence="computed all-reduce volume"),
+        ],
+        extractor="rules (fallback: timeout after 30s, 4 attempts)",
+        strengths=["Accurate memory arithmetic"],
+        growth_areas=["Deeper fault tolerance planning"],
+        feedback="Good understanding of distributed model serving.\n\nTo strengthen, plan for failures.",
+        provenance=Provenance(
+            grader_version="0.1.0",
+            rubric_version="2",
+            extractor="rules (fallback: timeout after 30s, 4 attempts)",
+            model="gpt-4o-mini",
+            endpoint="http://user:secret@127.0.0.1:8000/v1",
+            prompt_hash="abcdef0123456789" * 4,
+            transcript_hash="f" * 64,
+            dropped_claims=2,
+        ),
+    )
+
+
+def test_headline_and_fallback_extractor_is_prominent() -> None:
+    md = render_markdown(full_report())
+    assert md.startswith("# Scorecard: cand-042\n")
+    assert "**Total: 72.5/100** · **Level:** L5 · **Recommendation:** Hire" in md
+    head = md.split("## Scores")[0]
+    assert "⚠ **Extractor: rules (fallback: timeout after 30s, 4 attempts)**" in head
+
+
+def test_scores_table_with_bands_and_override_beside_machine_score() -> None:
+    md = render_markdown(full_report())
+    assert "| Category | Criterion | Score | Band | Override |" in md
+    assert "| **Parallelism strategy** |   | **22/30** | strong |   |" in md
+    assert "|   | Strategy choice | 12/15 | hybrid |   |" in md
+    assert "|   | Justification | 6/15 | partial | **10/15** (reviewer): argued latency well |" in md
+    assert "| **Fault tolerance** |   | **8/20** | basic |   |" in md
+
+
+def test_checks_show_claimed_expected_verdict_diagnosis_and_earlier_error() -> None:
+    md = render_markdown(full_report())
+    assert "1 correct, 2 incorrect, 1 unverifiable." in md
+    assert (
+        "| 2 | 5 | Kv total | 40 GB | 80.5 GB | ✗ incorrect | off by 2x: used K only, not K and V | "
+        "batch=32, context=2048 | “KV is about 40 GB” |"
+    ) in md
+    assert "| 1 | 3 | Weights total | 350 GB | 350 GB | ✓ correct |" in md
+    row3 = next(line for line in md.splitlines() if line.startswith("| 3 |"))
+    assert "↳ follows from an earlier error" in row3 and "follows from 40 GB" in row3
+    assert "| 4 | 8 | Decode latency | 50 ms | — | ? unverifiable |" in md
+
+
+def test_flags_with_turns_and_evidence() -> None:
+    md = render_markdown(full_report())
+    red = md.split("## Red flags")[1].split("##")[0]
+    assert "- **No fault tolerance** (no_fault_tolerance) — turn 7: “if a GPU dies we just restart”" in red
+    green = md.split("## Green flags")[1].split("##")[0]
+    assert "- **asked_interconnect** — turn 1: “what interconnect do the nodes have?”" in green
+    assert "- **quantified_comm** — computed all-reduce volume" in green
+
+
+def test_strengths_growth_feedback_evidence_and_provenance() -> None:
+    md = render_markdown(full_report())
+    assert "## Strengths\n\n- Accurate memory arithmetic" in md
+    assert "## Growth areas\n\n- Deeper fault tolerance planning" in md
+    assert "## Feedback\n\nGood understanding of distributed model serving.\n\nTo strengthen, plan for failures." in md
+    assert "### Parallelism strategy › Strategy choice (12/15)" in md
+    assert "- turn 3: “TP=4 inside the node, PP=2 \\| across nodes” *(prompted)* — hybrid layout" in md
+    assert "- compared TP-only against hybrid" in md
+    footer = md.split("---\n\n")[-1]
+    assert "extractor **rules (fallback: timeout after 30s, 4 attempts)**" in footer
+    assert "model gpt-4o-mini" in footer and "prompt abcdef012345 " in footer
+    assert "rubric 2" in footer and "grader 0.1.0" in footer and "2 ungrounded claim(s) dropped" in footer
+    assert "secret" not in md and "endpoint http://127.0.0.1:8000/v1" in footer
+
+
+def test_quotes_cannot_break_tables_or_markup() -> None:
+    report = full_report()
+    report.checks[0].quote = "a | b\nc ~350 GB costs $2 <b>x</b> [link](http://x)"
+    md = render_markdown(report)
+    row = next(line for line in md.splitlines() if line.startswith("| 1 |"))
+    assert "“a \\| b c \\~350 GB costs \\$2 \\<b\\>x\\</b\\> \\[link\\](http://x)”" in row
+    assert len(re.split(r"(?<!\\)\|", row)) == 9 + 2  # nine cells, whatever the quote held
+    assert inline("# not a heading") == "\\# not a heading"
+    assert inline("1. not a list") == "1\\. not a list"
+    assert inline("- not a bullet") == "\\- not a bullet"
+    assert inline("0.1.0") == "0.1.0"
+
+
+def test_unscored_report_shows_no_placeholder_score() -> None:
+    md = render_markdown(Report(transcript_id="t", checks=[]))
+    assert "**Total: —/100** · **Level:** — · **Recommendation:** —" in md
+    assert "Not scored" in md and "0/100" not in md
+    assert "No numbers were checked." in md and "## Red flags\n\nNone." in md
+    assert "no provenance recorded" in md
+
+
+def test_no_fallback_warning_for_a_normal_extractor() -> None:
+    report = full_report()
+    report.provenance.extractor = report.extractor = "llm:gpt-4o-mini"  # type: ignore[union-attr]
+    assert "⚠" not in render_markdown(report)
+
+
+def test_rendering_is_deterministic() -> None:
+    a, b = full_report(), full_report()
+    assert render_markdown(a) == render_markdown(b)
+    assert render_json(a).encode() == render_json(b).encode()
+    assert Report.model_validate_json(render_json(a)) == a
+
+
+def test_renders_a_real_pipeline_report() -> None:
+    from grader.pipeline import grade_file
+
+    report = grade_file(GOOD / "project.yaml")
+    md = render_markdown(report)
+    assert "# Scorecard: h01-example" in md
+    assert "| 1 | 3 | Weights total | 350 GB | 350 GB | ✓ correct |" in md
+    assert render_json(report) == render_json(grade_file(GOOD / "project.yaml"))
