@@ -675,7 +675,9 @@ def _unit_slips(c: _Claim, main: Variant) -> list[str]:
 
 def _physical_notes(c: _Claim, cfg: ServingConfig, main: Variant) -> list[str]:
     """Latencies below what physics allows, or far above what the hardware does."""
-    ratio = c.base / main.point()
+    if c.quantity not in _DECODE and c.quantity != "prefill_time":
+        return []
+    ratio = c.base / main.point() if main.point() else float("inf")
     if c.quantity in _DECODE:
         if ratio < 1:
             return ["below the physical floor: every weight is read from HBM once per step, at best "

@@ -448,9 +448,14 @@ def _allreduce_quantities(w: _Where) -> list[str]:
     return ["allreduce_message", "allreduce_ring_bytes"]
 
 
+_BYTE_FIGURE_KINDS = frozenset({"free", "gpu_memory", "activations", "total_mem", "pp", "weights", "block", "kv", "allreduce"})
+
+
 def _bytes_quantities(w: _Where, ctx: _Context) -> tuple[list[str], bool]:
     """(quantity names, most likely first; guessed) for a byte figure."""
     kind = _bytes_kind(w, ctx)
+    if kind not in _BYTE_FIGURE_KINDS:  # a topic carried from the sentence before ("bubble") names no bytes
+        kind = None
     if w.clause_scope in ("per_gpu", "total") and kind in ("weights", "kv", None):
         ctx.scope = w.clause_scope  # a memory breakdown's lines share the scope of the line that named it
     if kind is None:

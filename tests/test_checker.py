@@ -168,3 +168,14 @@ def test_arithmetic_tolerance_is_tighter_than_the_answer_tolerance() -> None:
     claim = claim.model_copy(update={"value": 45.5})
     check = check_claim(claim)
     assert check.verdict == "incorrect" and "arithmetic slip" in (check.diagnosis or "")
+
+
+def test_sequences_that_fit_where_nothing_fits_is_incorrect_not_a_crash() -> None:
+    """TP2 leaves 175 GB of weights per GPU: the expected count is 0, and a ratio against it must not divide by 0."""
+    from grader.checker import check_claims
+    from grader.claims import NumericClaim
+
+    claim = NumericClaim(turn=1, quote="about 26 sequences fit", quantity="max_sequences", value=26, unit="count",
+                         approx=True, assumptions={"tp": 2, "pp": 1})
+    (check,) = check_claims([claim])
+    assert check.verdict == "incorrect" and check.expected == 0

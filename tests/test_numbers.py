@@ -305,3 +305,13 @@ def test_incremental_finder_reads_like_a_full_pass() -> None:
         prefix = t.model_copy(update={"turns": t.turns[:end]})
         assert finder.find(prefix) == find_numbers(prefix)
     assert finder.find(t)  # and it found something to compare
+
+
+def test_a_byte_figure_after_a_bubble_sentence_is_read_not_crashed() -> None:
+    t = Transcript(id="x", turns=[
+        Turn(role="interviewer", content="Go"),
+        Turn(role="candidate", content="The pipeline bubble with 8 micro-batches and 2 stages is (p-1)/m = 12.5%.\n\n"
+             "Decode is memory bound: reading 43.75 GB per GPU at 2 TB/s takes about 22 ms per token."),
+    ])
+    found = {f.quantities[0] for f in find_numbers(t)}
+    assert {"bubble", "decode_latency"} <= found
