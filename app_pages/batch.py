@@ -1,0 +1,276 @@
+"""Batch: grade many transcripts (uploads, or a folder on this machine) the way `python -m grader batch` does:
+`grader.batch.grade_batch` into a temporary output folder, with a progress bar fed by its callback. The table,
+the histogram of totals, summary.csv and a zip of every report stay in the session after the folder is gone."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import tempfile
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_ui import resources, state
+from grader.batch import BatchRow, category_columns, grade_batch, summarise
+from grader.errors import GraderError
+from grader.scorecard import label
+
+SUFFIXES = ("yaml", "yml", "json", "txt", "md")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    rows: list[BatchRow]
+    summary_csv: str
+    summary_md: str
+    zip_bytes: bytes
+    seconds: float
+
+    @property
+    def errors(self) -> int:
+        return sum(not r.ok for r in self.rows)
+
+
+# --- pure helpers ------------------------------------------------------------------------------------------
+
+
+def upload_names(names: Sequence[str]) -> list[str]:
+    """Safe, unique file names for uploads (no folders; a clash gets -2, -3 before the extension)."""
+    out: list[str] = []
+    taken: set[str] = set()
+    for raw in names:
+        base = Path(raw.replace("\\", "/")).name
+        stem, dot, ext = base.rpartition(".")
+        if not dot:
+            stem, ext = base, ""
+        stem = _UNSAFE.sub("_", stem).strip("._-") or "transcript"
+        suffix = "." + _UNSAFE.sub("_", ext).lower() if ext else ""
+        name, n = f"{stem}{suffix}", 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{stem}-{n}{suffix}"
+        taken.add(name.lower())
+        out.append(name)
+    return out
+
+
+def display_file(file: str, roots: Sequence[Path]) -> str:
+    """A row's file as the user knows it: relative to the uploads or the folder they gave, else as it is."""
+    for root in roots:
+        with contextlib.suppress(ValueError):
+            rel = Path(file).relative_to(root)
+            return rel.as_posix() if str(rel) != "." else Path(file).name
+    return file
+
+
+def rows_frame(rows: Sequence[BatchRow]) -> pd.DataFrame:
+    cats = category_columns(rows)
+    records: list[dict[str, Any]] = []
+    for r in rows:
+        rec: dict[str, Any] = {
+            "id": r.id,
+            "file": r.file,
+            "total": r.total,
+            "level": r.level,
+            "recommendation": r.recommendation,
+        }
+        rec.update({label(c): r.categories.get(c) for c in cats})
+        rec.update(
+            {
+                "red flags": r.red_flags,
+                "green flags": r.green_flags,
+                "incorrect checks": r.incorrect_checks,
+                "extractor": r.extractor,
+                "error": r.error,
+            }
+        )
+        records.append(rec)
+    columns = [
+        "id",
+        "file",
+        "total",
+        "level",
+        "recommendation",
+        *(label(c) for c in cats),
+        "red flags",
+        "green flags",
+        "incorrect checks",
+        "extractor",
+        "error",
+    ]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def totals_histogram(rows: Sequence[BatchRow]) -> alt.Chart | None:
+    totals = [r.total for r in rows if r.ok and r.total is not None]
+    if not totals:
+        return None
+    df = pd.DataFrame({"total": totals})
+    return (
+        alt.Chart(df)
+        .mark_bar(color="#4c78a8")
+        .encode(
+            x=alt.X(
+                "total:Q",
+                bin=alt.Bin(extent=[0, 100], step=10),
+                title="total (10-point bins)",
+                scale=alt.Scale(domain=[0, 100]),
+            ),
+            y=alt.Y("count():Q", title="transcripts"),
+            tooltip=[alt.Tooltip("count():Q", title="transcripts")],
+        )
+        .properties(height=220)
+    )
+
+
+def zip_reports(out_dir: Path, extra: dict[str, str]) -> bytes:
+    """Every report and scorecard in `out_dir` (not the manifest), plus `extra` files, as one zip in memory."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for p in sorted(out_dir.iterdir()):
+            if p.is_file() and not p.name.startswith(".") and p.name not in extra:
+                zf.write(p, arcname=f"reports/{p.name}")
+        for name, text in extra.items():
+            zf.writestr(f"reports/{name}", text)
+    return buf.getvalue()
+
+
+def run_batch(uploads: Sequence[Any], folder: str, workers: int, extractor: str) -> BatchOutcome:
+    """Grade into a temporary folder with a progress bar; raise GraderError for a batch that cannot start."""
+    started = time.perf_counter()
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(done: int, total: int, id: str) -> None:
+        bar.progress(done / total if total else 1.0, text=f"Graded {done} of {total}: {id}")
+
+    with tempfile.TemporaryDirectory(prefix="coach-batch-") as tmp:
+        inputs: list[str] = []
+        upload_dir = Path(tmp) / "uploads"
+        if uploads:
+            upload_dir.mkdir()
+            for up, name in zip(uploads, upload_names([u.name for u in uploads]), strict=True):
+                (upload_dir / name).write_bytes(up.getvalue())
+                inputs.append(str(upload_dir / name))  # one by one: the table keeps the upload order
+        if folder.strip():
+            inputs.append(str(Path(folder.strip()).expanduser()))
+        out = Path(tmp) / "out"
+        s = resources.settings()
+        result = grade_batch(
+            inputs,
+            out,
+            workers=workers,
+            extractor=extractor,
+            settings=s if extractor == "llm" else None,
+            progress=progress,
+        )
+        shown_from = [upload_dir, *([Path(inputs[-1])] if folder.strip() else [])]
+        rows = [r.model_copy(update={"file": display_file(r.file, shown_from)}) for r in result.rows]
+        csv_text, md_text = summarise(rows)
+        zip_bytes = zip_reports(out, {"summary.csv": csv_text, "summary.md": md_text})
+    bar.empty()
+    return BatchOutcome(rows, csv_text, md_text, zip_bytes, time.perf_counter() - started)
+
+
+# --- page --------------------------------------------------------------------------------------------------
+
+
+def draw_outcome(outcome: BatchOutcome) -> None:
+    rows = outcome.rows
+    totals = [r.total for r in rows if r.ok and r.total is not None]
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Transcripts", len(rows), border=True)
+    m2.metric("Graded", len(rows) - outcome.errors, border=True)
+    m3.metric("Errors", outcome.errors, border=True)
+    m4.metric("Mean total", f"{sum(totals) / len(totals):.1f}" if totals else "—", border=True)
+    st.caption(f"Graded in {outcome.seconds:.1f} s.")
+    df = rows_frame(rows)
+    st.dataframe(df, hide_index=True, column_config={"total": st.column_config.NumberColumn(format="%g")})
+    chart = totals_histogram(rows)
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
+    else:
+        st.info("No report has a total yet, so there is no histogram.")
+    if outcome.errors:
+        st.warning("\n".join(f"- {r.error}" for r in rows if not r.ok))
+    d1, d2, _ = st.columns([1, 1, 2])
+    d1.download_button(
+        "summary.csv",
+        outcome.summary_csv,
+        file_name="summary.csv",
+        mime="text/csv",
+        key="batch_dl_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    d2.download_button(
+        "All reports (zip)",
+        outcome.zip_bytes,
+        file_name="reports.zip",
+        mime="application/zip",
+        key="batch_dl_zip",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def render() -> None:
+    ss = st.session_state
+    st.title("Batch grading")
+    st.caption("Grades with the same code as `python -m grader batch`; reports are kept in this session only.")
+    uploads = st.file_uploader("Transcripts", type=list(SUFFIXES), accept_multiple_files=True, key=state.BATCH_UPLOADS)
+    st.text_input(
+        "…or a folder, file or glob on this machine",
+        key=state.BATCH_FOLDER,
+        placeholder=str(resources.transcripts_dir()),
+    )
+    s = resources.settings()
+    c1, c2, _ = st.columns([1, 1, 2])
+    options = ["rules", "llm"] if resources.llm_mode(s) else ["rules"]
+    if ss.get(state.BATCH_EXTRACTOR) not in options:
+        ss[state.BATCH_EXTRACTOR] = options[-1]
+    extractor = c1.selectbox(
+        "Extractor",
+        options,
+        key=state.BATCH_EXTRACTOR,
+        format_func={"rules": "rules (offline)", "llm": f"LLM ({s.llm_model})"}.get,
+    )
+    workers = c2.number_input(
+        "Workers",
+        min_value=1,
+        max_value=16,
+        step=1,
+        key=state.BATCH_WORKERS,
+        help="Threads grading at once; more help only with the LLM extractor.",
+    )
+    folder = ss[state.BATCH_FOLDER] or ""
+    if st.button(
+        "Grade",
+        type="primary",
+        key="batch_grade",
+        disabled=not (uploads or folder.strip()),
+        icon=":material/play_arrow:",
+    ):
+        ss[state.BATCH_ERROR] = None
+        try:
+            ss[state.BATCH_OUTCOME] = run_batch(uploads or [], folder, int(workers), extractor)
+        except GraderError as exc:
+            ss[state.BATCH_ERROR] = exc.one_line()
+            ss[state.BATCH_OUTCOME] = None
+    if ss[state.BATCH_ERROR]:
+        st.error(ss[state.BATCH_ERROR])
+    if ss[state.BATCH_OUTCOME] is not None:
+        draw_outcome(ss[state.BATCH_OUTCOME])
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,229 @@
+"""Replay page through AppTest: step to a turn and see what was graded there; override a sub-criterion, find
+it again in a fresh session, and export a report that carries both the reviewer's and the machine's score."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+from streamlit.testing.v1 import AppTest
+
+from app_ui import resources
+from grader.interview import InterviewEngine
+from grader.loaders import load_transcript
+from grader.overrides import load_overrides, sidecar_path
+from grader.pipeline import grade_transcript
+from grader.scorecard import label
+from grader.store import save_transcript_atomic
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+DATA = Path(__file__).parent / "data" / "transcripts"
+TIMEOUT = 30
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    root = tmp_path / "transcripts"
+    root.mkdir()
+    for name in ("project.yaml", "session.txt", "chat.json"):
+        shutil.copy(DATA / "good" / name, root / name)
+    monkeypatch.setenv("COACH_TRANSCRIPTS_DIR", str(root))
+    monkeypatch.setenv("COACH_SESSIONS_DIR", str(root / "sessions"))
+    monkeypatch.setattr(resources, "_secrets", dict)  # offline, whatever a local secrets.toml says
+    st.cache_data.clear()
+    yield root
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What each download button would serve, by label (AppTest cannot fetch the file itself)."""
+    served: dict[str, Any] = {}
+    real = DeltaGenerator.download_button
+
+    def spy(self: DeltaGenerator, label: str, data: Any, *args: Any, **kwargs: Any) -> bool:
+        served[label] = data
+        return real(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return served
+
+
+def replay(**state: Any) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/replay.py")
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown(at: AppTest) -> str:
+    parts = [
+        e.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_lists_transcripts_and_steps_to_a_turn_with_its_findings(folder: Path) -> None:
+    machine = grade_transcript(load_transcript(folder / "project.yaml"))
+    check = machine.checks[0]
+    at = replay()
+    assert at.selectbox(key="replay_file").options == ["chat.json", "project.yaml", "session.txt"]
+    at.selectbox(key="replay_file").set_value("project.yaml").run()
+    assert not at.exception
+
+    at.slider(key="replay_turn").set_value(check.turn).run()
+    assert not at.exception
+    panel = shown(at)
+    assert f"**Turn {check.turn} of" in panel
+    assert f"**{label(check.quantity)}**: claimed" in panel
+    # evidence for a sub-criterion is shown at its turn
+    ev_turns = {ev.turn for cat in machine.categories.values() for sub in cat.subscores.values() for ev in sub.evidence}
+    if check.turn in ev_turns:
+        assert "evidence for **" in panel
+
+    # stepping back to the opening shows that nothing was graded there
+    at.slider(key="replay_turn").set_value(0).run()
+    assert "Nothing graded comes from this turn." in shown(at)
+    at.button(key="replay_next").click().run()
+    assert at.session_state["replay_turn"] == 1
+    at.button(key="replay_prev").click().run()
+    assert at.session_state["replay_turn"] == 0
+    at.button(key="replay_next_finding").click().run()
+    assert at.session_state["replay_turn"] > 0
+    assert "Nothing graded comes from this turn." not in shown(at)
+
+
+def test_override_saved_to_sidecar_reloaded_and_exported(folder: Path, downloads: dict[str, Any]) -> None:
+    path = folder / "project.yaml"
+    machine = grade_transcript(load_transcript(path))
+    cat_id = next(c for c, cat in machine.categories.items() if len(cat.subscores) > 1)
+    sub_id, sub = next(iter(machine.categories[cat_id].subscores.items()))
+    new_score = 0.0 if sub.score > 0 else float(sub.max)
+
+    at = replay(replay_file="project.yaml")
+    at.selectbox(key="replay_ov_category").set_value(cat_id).run()
+    at.selectbox(key="replay_ov_sub").set_value(sub_id).run()
+    assert at.number_input(key="replay_ov_score").value == sub.score, "the form starts from the machine's score"
+    at.number_input(key="replay_ov_score").set_value(new_score)
+    at.text_area(key="replay_ov_note").set_value("Turn 3 shows the reasoning the rules missed.")
+    at.text_input(key="replay_ov_reviewer").set_value("ana")
+    at.button(key="replay_ov_save").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] and not at.error
+
+    saved = load_overrides(path)
+    assert [(o.category, o.subcriterion, o.score, o.reviewer) for o in saved] == [(cat_id, sub_id, new_score, "ana")]
+    assert sidecar_path(path).is_file()
+
+    fresh = replay(replay_file="project.yaml")  # a new browser session: the override comes from the sidecar
+    text = shown(fresh)
+    assert "Turn 3 shows the reasoning the rules missed." in text
+    assert f"(machine {sub.score:g})" in text
+    total = next(m for m in fresh.metric if m.label == "Total")
+    assert total.delta is not None and "after review" in total.delta
+
+    report = json.loads(downloads["Report (JSON)"])
+    got = report["categories"][cat_id]["subscores"][sub_id]
+    assert got["score"] == new_score
+    assert got["override"]["machine_score"] == sub.score
+    assert got["override"]["note"] == "Turn 3 shows the reasoning the rules missed."
+    assert report["total"] == pytest.approx(machine.total + new_score - sub.score, abs=0.05)
+    assert "(reviewer)" in downloads["Scorecard (Markdown)"]
+
+
+def test_override_can_be_removed(folder: Path) -> None:
+    path = folder / "project.yaml"
+    at = replay(replay_file="project.yaml")
+    at.text_area(key="replay_ov_note").set_value("n")
+    at.number_input(key="replay_ov_score").set_value(1.0)
+    at.button(key="replay_ov_save").click().run()
+    assert load_overrides(path)
+    remove = next(b for b in at.button if b.label == "Remove")
+    remove.click().run()
+    assert not at.exception
+    assert load_overrides(path) == []
+    assert not sidecar_path(path).exists()
+
+
+def test_override_without_note_is_not_saved(folder: Path) -> None:
+    at = replay(replay_file="project.yaml")
+    at.number_input(key="replay_ov_score").set_value(1.0)
+    at.button(key="replay_ov_save").click().run()
+    assert not at.exception
+    assert any("note" in e.value for e in at.error)
+    assert not sidecar_path(folder / "project.yaml").exists()
+
+
+def test_score_input_is_bounded_by_the_sub_criterion_max(folder: Path) -> None:
+    machine = grade_transcript(load_transcript(folder / "project.yaml"))
+    at = replay(replay_file="project.yaml")
+    cat_id = at.selectbox(key="replay_ov_category").value
+    sub_id = at.selectbox(key="replay_ov_sub").value
+    box = at.number_input(key="replay_ov_score")
+    assert box.max == machine.categories[cat_id].subscores[sub_id].max
+    assert box.min == 0
+
+
+def test_upload_is_kept_and_its_override_saved_beside_it(folder: Path) -> None:
+    data = (DATA / "good" / "qa.txt").read_bytes()
+    at = replay(replay_source="upload")
+    at.file_uploader(key="replay_upload").set_value(("qa.txt", data, "text/plain")).run()
+    assert not at.exception, at.exception
+    kept = list((folder / "uploads").iterdir())
+    assert len(kept) == 1 and kept[0].read_bytes() == data and kept[0].name.startswith("qa-")
+    at.text_area(key="replay_ov_note").set_value("uploaded transcript reviewed")
+    at.number_input(key="replay_ov_score").set_value(0.0)
+    at.button(key="replay_ov_save").click().run()
+    assert not at.exception
+    assert load_overrides(kept[0])[0].note == "uploaded transcript reviewed"
+
+
+@pytest.mark.parametrize("name", ["yaml_syntax.yaml", "binary.json", "no_labels.txt", "utf16.txt"])
+def test_bad_upload_is_one_error_line(folder: Path, name: str) -> None:
+    at = replay(replay_source="upload")
+    at.file_uploader(key="replay_upload").set_value((name, (DATA / "bad" / name).read_bytes(), "text/plain")).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert name in at.error[0].value and "Traceback" not in at.error[0].value
+    assert not (folder / "uploads").exists()
+
+
+def test_only_finished_practice_sessions_are_listed(folder: Path) -> None:
+    sessions = folder / "sessions"
+    open_one = InterviewEngine(transcript_id="open-one")
+    open_one.reply("What interconnect do the nodes have?")
+    save_transcript_atomic(open_one.transcript, sessions / "open-one.yaml")
+    done = InterviewEngine(transcript_id="done-one")
+    done.reply("The weights are 350 GB in fp16.")
+    save_transcript_atomic(done.end(), sessions / "done-one.yaml")
+    (folder / "project.yaml.overrides.yaml").write_text("overrides: []\n", encoding="utf-8")
+
+    at = replay()
+    options = at.selectbox(key="replay_file").options
+    assert "sessions/done-one.yaml" in options
+    assert "sessions/open-one.yaml" not in options
+    assert not any(o.endswith(".overrides.yaml") for o in options)
+
+
+def test_broken_sidecar_shows_an_error_and_the_machine_report(folder: Path) -> None:
+    sidecar_path(folder / "project.yaml").write_text("overrides:\n  - score: [\n", encoding="utf-8")
+    at = replay(replay_file="project.yaml")
+    assert any("Overrides not applied" in e.value and "overrides.yaml" in e.value for e in at.error)
+    assert "Total" in {m.label for m in at.metric}
+
+
+def test_empty_folder_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COACH_TRANSCRIPTS_DIR", str(tmp_path / "none"))
+    monkeypatch.setenv("COACH_SESSIONS_DIR", str(tmp_path / "none" / "sessions"))
+    at = replay()
+    assert any("No transcripts" in i.value for i in at.info)
