@@ -7,6 +7,7 @@ from typing import Literal
 
 from grader import __version__
 from grader.checker import check_claims
+from grader.errors import ConfigError
 from grader.extract.base import ClaimExtractor, ExtractionResult, run_extractor
 from grader.extract.rules import RulesExtractor
 from grader.injection import neutralise_injections
@@ -23,9 +24,12 @@ def make_extractor(name: ExtractorName = "rules", settings: Settings | None = No
     """The rules extractor, or the LLM extractor with rules as its fallback (imported only when asked for)."""
     if name == "rules":
         return RulesExtractor()
+    settings = settings or get_settings()
+    if not settings.llm_configured:
+        raise ConfigError("the LLM extractor needs COACH_LLM_BASE_URL (vLLM, Ollama...) or COACH_LLM_API_KEY")
     from grader.extract.llm import LLMExtractor
 
-    return LLMExtractor(settings or get_settings(), fallback=RulesExtractor())
+    return LLMExtractor(settings, fallback=RulesExtractor())
 
 
 def rubric_version() -> str:
