@@ -28,6 +28,7 @@ def plan(quick: bool) -> list[tuple[str, list[str]]]:
         ("bench_offline.py", ["--runs", "3" if quick else "7"]),
         ("bench_batch_memory.py", ["--sizes", "300", big, "--workers", "1"]),
         ("bench_llm_workers.py", []),
+        ("bench_interviewer.py", ["--runs", "3" if quick else "5"]),
     ]
 
 
