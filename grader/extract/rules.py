@@ -121,8 +121,6 @@ def _strategies(
     followed by "I'd use tensor parallelism" proposes tensor parallelism."""
     best: tuple[int, str, dict[str, int]] | None = None
     for sentence in sentences:
-        if not _PROPOSAL.search(sentence):
-            continue
         degrees: dict[str, int] = {}
         for m in _HYBRID_RE.finditer(sentence):
             pp, tp = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
@@ -130,6 +128,9 @@ def _strategies(
         for key, pat in ASSUMPTION_PATTERNS:
             if key in ("tp", "pp", "dp") and key not in degrees and (m := pat.search(sentence)):
                 degrees[key] = int(m.group(1))
+        # "2-way PP x 4-way TP" is a proposal however it is introduced ("Yes: ...", "So: ...")
+        if not _PROPOSAL.search(sentence) and not {"tp", "pp"} <= set(degrees):
+            continue
         named = re.search(r"tensor|pipeline|\bTP\b|\bPP\b|hybrid", sentence, re.I)
         split = re.search(r"split|shard|parallel", sentence, re.I)
         rank = 2 * len(degrees) + (2 if named else 0) + (1 if split else 0)
