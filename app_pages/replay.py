@@ -9,11 +9,9 @@ transcript: `<file>.overrides.yaml` (see grader/overrides.py).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import streamlit as st
 from app_ui import grading, resources, state
 from app_ui.scorecard_view import GREEN_FLAG, RED_FLAG, amount, download_buttons, render_scorecard
 from app_ui.text import CHAT_AVATARS, CHAT_ROLES, md_text
+from grader.atomic import write_atomic
 from grader.claims import Check, Claims
 from grader.errors import GraderError
 from grader.overrides import (
@@ -105,19 +104,7 @@ def keep_upload(data: bytes, name: str, folder: Path) -> Path:
     path = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
     if path.is_file() and path.read_bytes() == data:
         return path
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_atomic(path, data)
 
 
 # --- what each turn shows ----------------------------------------------------------------------------------

@@ -37,7 +37,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -48,6 +47,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader import __version__
+from grader.atomic import write_atomic
 from grader.errors import ConfigError, GraderError
 from grader.extract.base import ClaimExtractor
 from grader.overrides import is_sidecar
@@ -517,23 +517,6 @@ class Manifest:
             entry = json.dumps(self.entries[key].model_dump(), sort_keys=True)
             yield f"{',' if n else ''}\n {json.dumps(key)}: {entry}"
         yield "\n}}\n"
-
-
-def write_atomic(path: Path, text: str | Iterable[str]) -> None:
-    """Write text (or pieces of it) via a temp file in the same directory and `os.replace`: readers never see
-    half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            if isinstance(text, str):
-                f.write(text)
-            else:
-                f.writelines(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # --- grading -----------------------------------------------------------------------------------------------

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from grader.atomic import write_atomic
 from grader.datafile import _line_of
 from grader.errors import GraderError
 from grader.report import Level, Recommendation, Report
@@ -192,19 +191,7 @@ def save_overrides(path: str | Path, overrides: Sequence[Override]) -> Path:
         return side
     transcript_name = None if is_sidecar(path) else Path(path).name
     text = dump_overrides(current, transcript_name)
-    side.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=side.parent, prefix=f".{side.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, side)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return side
+    return write_atomic(side, text)
 
 
 # --- applying ----------------------------------------------------------------------------------------------

@@ -6,16 +6,13 @@ file or the new one, never half of each; and what it writes must be readable YAM
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from grader.atomic import write_atomic
 from grader.loaders import load_transcript, parse_transcript
 from grader.transcript import Transcript, Turn
 
@@ -49,28 +46,14 @@ def save_transcript_atomic(t: Transcript, path: str | Path) -> Transcript:
     """Replace `path` with `t` in one atomic step and return the transcript as the file now reads.
 
     The text is parsed back before anything touches the disk, so a transcript the loader would refuse (an
-    empty turn, say) raises TranscriptError and leaves the old file as it was. The temp file lives in the same
-    directory because os.replace is only atomic within one file system.
+    empty turn, say) raises TranscriptError and leaves the old file as it was.
     """
     path = Path(path)
     if path.suffix.lower() not in _YAML_SUFFIXES:
         raise ValueError(f"sessions are saved as YAML; {path.name} should end in .yaml")
     text = dump_transcript_yaml(t)
     saved = parse_transcript(text, name=str(path), fmt="yaml", in_progress=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        _keep_mode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
+    write_atomic(path, text, keep_mode=True)
     return saved
 
 
@@ -78,21 +61,3 @@ def append_turn(path: str | Path, turn: Turn) -> Transcript:
     """Add one turn to a saved session. Not locked: one session file has one writer (its browser session)."""
     current = load_transcript(path, in_progress=True)
     return save_transcript_atomic(current.model_copy(update={"turns": [*current.turns, turn]}), path)
-
-
-def _keep_mode(path: Path, tmp: str) -> None:
-    """mkstemp creates 0600; an existing session keeps the permissions it had."""
-    with contextlib.suppress(FileNotFoundError):
-        os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); file systems and platforms that cannot do this are skipped."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader import store
+from grader import atomic
 from grader.errors import TranscriptError
 from grader.loaders import load_transcript
 from grader.store import append_turn, dump_transcript_yaml, save_transcript_atomic
@@ -106,7 +106,7 @@ def test_failed_save_keeps_the_previous_file(fails: str, tmp_path: Path, monkeyp
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store.os, fails, boom)
+    monkeypatch.setattr(atomic.os, fails, boom)  # the one atomic writer every store goes through
     newer = _session(Turn(role="interviewer", content="Where?"), Turn(role="candidate", content="Here."))
     with pytest.raises(OSError, match="No space left"):
         save_transcript_atomic(newer, path)

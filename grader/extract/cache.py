@@ -8,12 +8,9 @@ validate is a miss, not an error. Writes are atomic (temp file + os.replace), so
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader import __version__
+from grader.atomic import write_atomic
 from grader.claims import CLAIMS_SCHEMA_VERSION, Claims
 
 log = logging.getLogger(__name__)
@@ -90,16 +88,4 @@ class ClaimsCache:
     def put(self, key: str, claims: Claims, meta: Mapping[str, Any] | None = None) -> Path:
         entry = CacheEntry(key=key, schema_version=CLAIMS_SCHEMA_VERSION, claims=claims, meta=dict(meta or {}))
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(entry.model_dump_json(indent=1))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return path
+        return write_atomic(path, entry.model_dump_json(indent=1))
