@@ -14,21 +14,23 @@ import streamlit as st
 
 from grader.claims import Check
 from grader.report import Report, SubScore
-from grader.scorecard import VERDICT_MARKS, inline, is_scored, label, num, quote, render_json, render_markdown
+from grader.scorecard import (
+    VERDICT_MARKS,
+    amount,
+    inline,
+    is_scored,
+    label,
+    num,
+    quote,
+    render_json,
+    render_markdown,
+)
 from grader.transcript import Transcript
 
 _GOOD, _MID, _LOW, _TRACK = "#2e7d5b", "#d39b1d", "#c0392b", "#e8e8e8"
 # Streamlit's own icon font, not emoji: headless and minimal systems often have no emoji font.
 RED_FLAG = ":red[:material/flag:]"
 GREEN_FLAG = ":green[:material/flag:]"
-
-
-def amount(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit in ("", "count"):
-        return num(value)
-    return f"{num(value)}%" if unit == "%" else f"{num(value)} {unit}"
 
 
 def machine_score(sub: SubScore) -> float:

@@ -903,11 +903,15 @@ class Rubric(_Strict):
 
     # -- look-ups --------------------------------------------------------------------------------------
 
-    def category(self, cat_id: str) -> Category:
+    def _get(self, kind: str, key: str, what: str) -> Any:
+        """One look-up for every id the rubric defines; a missing id names what was looked for."""
         try:
-            return self._index["category"][cat_id]
+            return self._index[kind][key]
         except KeyError:
-            raise KeyError(f"no category {cat_id!r}") from None
+            raise KeyError(f"no {what} {key!r}") from None
+
+    def category(self, cat_id: str) -> Category:
+        return self._get("category", cat_id, "category")
 
     def subcriterion(self, cat_id: str, sub_id: str | None = None) -> SubCriterion:
         """`subcriterion("parallelism", "strategy")` or `subcriterion("parallelism.strategy")`."""
@@ -922,55 +926,31 @@ class Rubric(_Strict):
                 yield cat, sub
 
     def concept(self, concept_id: str) -> Concept:
-        try:
-            return self._index["concept"][concept_id]
-        except KeyError:
-            raise KeyError(f"no concept {concept_id!r}") from None
+        return self._get("concept", concept_id, "concept")
 
     def misconception(self, misconception_id: str) -> tuple[Concept, Misconception]:
-        try:
-            return self._index["misconception"][misconception_id]
-        except KeyError:
-            raise KeyError(f"no misconception {misconception_id!r}") from None
+        return self._get("misconception", misconception_id, "misconception")
 
     def topic(self, topic_id: str) -> QuestionTopic:
-        try:
-            return self._index["topic"][topic_id]
-        except KeyError:
-            raise KeyError(f"no question topic {topic_id!r}") from None
+        return self._get("topic", topic_id, "question topic")
 
     def topics_in_tier(self, tier: str) -> list[QuestionTopic]:
         return [t for t in self.question_topics if t.tier == tier]
 
     def quantity(self, quantity_id: str) -> Quantity:
-        try:
-            return self._index["quantity"][quantity_id]
-        except KeyError:
-            raise KeyError(f"no quantity {quantity_id!r}") from None
+        return self._get("quantity", quantity_id, "quantity")
 
     def flag(self, flag_id: str) -> Flag:
-        try:
-            return self._index["flag"][flag_id]
-        except KeyError:
-            raise KeyError(f"no red or green flag {flag_id!r}") from None
+        return self._get("flag", flag_id, "red or green flag")
 
     def discrepancy(self, discrepancy_id: str) -> Discrepancy:
-        try:
-            return self._index["discrepancy"][discrepancy_id]
-        except KeyError:
-            raise KeyError(f"no discrepancy {discrepancy_id!r}") from None
+        return self._get("discrepancy", discrepancy_id, "discrepancy")
 
     def feedback_template(self, feedback_id: str) -> FeedbackTemplate:
-        try:
-            return self._index["feedback"][feedback_id]
-        except KeyError:
-            raise KeyError(f"no feedback template {feedback_id!r}") from None
+        return self._get("feedback", feedback_id, "feedback template")
 
     def recommendation(self, recommendation_id: str) -> Recommendation:
-        try:
-            return self._index["recommendation"][recommendation_id]
-        except KeyError:
-            raise KeyError(f"no recommendation {recommendation_id!r}") from None
+        return self._get("recommendation", recommendation_id, "recommendation")
 
     # -- scoring rules ---------------------------------------------------------------------------------
 

@@ -86,7 +86,8 @@ def num(value: float | None) -> str:
     return f"{round(value, 2):g}"
 
 
-def _amount(value: float | None, unit: str) -> str:
+def amount(value: float | None, unit: str) -> str:
+    """A figure with its unit as said: '43.75 GB', '11%', '24'; '—' for none."""
     if value is None:
         return "—"
     if unit in ("count", ""):
@@ -202,8 +203,8 @@ def _checks(checks: list[Check]) -> str:
                 str(n),
                 str(c.turn),
                 label(c.quantity),
-                _amount(c.claimed, c.unit),
-                _amount(c.expected, c.unit),
+                amount(c.claimed, c.unit),
+                amount(c.expected, c.unit),
                 f"{VERDICT_MARKS.get(c.verdict, '?')} {c.verdict}",
                 diagnosis,
                 assumed,
