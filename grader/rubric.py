@@ -487,41 +487,33 @@ class Quantity(_Strict):
     label: str
 
 
-class QuestionTopic(_Strict):
+class _Patterned(_Strict):
+    """A vocabulary entry recognised by patterns, compiled once when the rubric loads."""
+
+    patterns: list[Regex] = Field(min_length=1)
+
+    _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._compiled = compile_any(self.patterns)
+
+    @property
+    def compiled(self) -> tuple[re.Pattern[str], ...]:
+        return self._compiled
+
+    def matches(self, text: str) -> bool:
+        return any(_any_match(self._compiled, s) for s in split_sentences(text))
+
+
+class QuestionTopic(_Patterned):
     id: str
     label: str
     tier: Literal["outstanding", "acceptable", "supporting"]
-    patterns: list[Regex] = Field(min_length=1)
-
-    _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._compiled = compile_any(self.patterns)
-
-    @property
-    def compiled(self) -> tuple[re.Pattern[str], ...]:
-        return self._compiled
-
-    def matches(self, text: str) -> bool:
-        return any(_any_match(self._compiled, s) for s in split_sentences(text))
 
 
-class Misconception(_Strict):
+class Misconception(_Patterned):
     id: str
-    patterns: list[Regex] = Field(min_length=1)
     explanation: str
-
-    _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
-
-    def model_post_init(self, context: Any, /) -> None:
-        self._compiled = compile_any(self.patterns)
-
-    @property
-    def compiled(self) -> tuple[re.Pattern[str], ...]:
-        return self._compiled
-
-    def matches(self, text: str) -> bool:
-        return any(_any_match(self._compiled, s) for s in split_sentences(text))
 
 
 class Concept(_Strict):
