@@ -134,40 +134,9 @@ def to_base(value: float, unit: Unit) -> float:
     return value * unit.factor
 
 
-def from_base(value: float, unit: Unit) -> float:
-    return value / unit.factor
-
-
 def in_unit(value_base: float, canonical: str) -> float:
     """A base-unit value expressed in the named canonical unit (for "expected" in the claim's own unit)."""
     return value_base / UNITS[canonical].factor
-
-
-def human(value_base: float, dimension: Dimension) -> str:
-    """A readable figure for reports: 43.75 GB, 0.19 ms, 11.1%."""
-    if dimension == "bytes":
-        for name, f in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-            if abs(value_base) >= f:
-                return f"{value_base / f:,.4g} {name}"
-        return f"{value_base:,.0f} B"
-    if dimension == "rate":
-        for name, f in (("TB/s", 1e12), ("GB/s", 1e9), ("MB/s", 1e6)):
-            if abs(value_base) >= f:
-                return f"{value_base / f:,.4g} {name}"
-        return f"{value_base:,.4g} B/s"
-    if dimension == "time":
-        if abs(value_base) >= 1:
-            return f"{value_base:,.4g} s"
-        if abs(value_base) >= 1e-4:  # "0.19 ms", as the rubric writes it, not "190 us"
-            return f"{value_base * 1e3:,.4g} ms"
-        return f"{value_base * 1e6:,.4g} us"
-    if dimension == "fraction":
-        return f"{value_base * 100:.3g}%"
-    if dimension == "flops":
-        return f"{value_base / 1e12:,.4g} TFLOPS"
-    if dimension == "flop":
-        return f"{value_base / 1e12:,.4g} TFLOP"
-    return f"{value_base:,.4g}"
 
 
 # --- numbers written in words ---------------------------------------------------------------------------
