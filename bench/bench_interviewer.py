@@ -121,17 +121,31 @@ def main(argv: list[str] | None = None) -> int:
     at_last = [r[turns - 1] * 1e3 for r in runs]
     worst = max(max(r) for r in runs) * 1e3
     words = sum(len(x.split()) for x in lines[:turns])
-    print(f"offline: {turns} turns ({words} candidate words); reply at turn {turns}: "
-          f"median {statistics.median(at_last):.1f} ms, worst of any turn {worst:.1f} ms")
+    print(
+        f"offline: {turns} turns ({words} candidate words); reply at turn {turns}: "
+        f"median {statistics.median(at_last):.1f} ms, worst of any turn {worst:.1f} ms"
+    )
     llm = [x * 1e3 for x in llm_first_token(args.runs)]
-    print(f"LLM mode: our time to first token beyond the endpoint's {SERVER_DELAY_S * 1e3:.0f} ms: "
-          f"median {statistics.median(llm):.1f} ms (max {max(llm):.1f})")
+    print(
+        f"LLM mode: our time to first token beyond the endpoint's {SERVER_DELAY_S * 1e3:.0f} ms: "
+        f"median {statistics.median(llm):.1f} ms (max {max(llm):.1f})"
+    )
     out = [
-        result("interviewer", f"offline reply at turn {turns}", statistics.median(at_last), "ms",
-               f"median of {args.runs}; {words} candidate words; live grading included"),
+        result(
+            "interviewer",
+            f"offline reply at turn {turns}",
+            statistics.median(at_last),
+            "ms",
+            f"median of {args.runs}; {words} candidate words; live grading included",
+        ),
         result("interviewer", "offline reply, worst turn", worst, "ms", f"any of {turns} turns, {args.runs} runs"),
-        result("interviewer", "LLM time to first token, our share", statistics.median(llm), "ms",
-               f"beyond a {SERVER_DELAY_S * 1e3:.0f} ms endpoint; median of {args.runs}"),
+        result(
+            "interviewer",
+            "LLM time to first token, our share",
+            statistics.median(llm),
+            "ms",
+            f"beyond a {SERVER_DELAY_S * 1e3:.0f} ms endpoint; median of {args.runs}",
+        ),
     ]
     if args.json:
         args.json.write_text(json.dumps(out), encoding="utf-8")

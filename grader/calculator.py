@@ -80,9 +80,7 @@ def kv_bytes_per_sequence(*, layers: int, kv_heads: int, head_dim: int, kv_bytes
     return kv_bytes_per_token(layers=layers, kv_heads=kv_heads, head_dim=head_dim, kv_bytes=kv_bytes) * seq_len
 
 
-def kv_total_bytes(
-    *, layers: int, kv_heads: int, head_dim: int, kv_bytes: float, seq_len: int, batch: int
-) -> float:
+def kv_total_bytes(*, layers: int, kv_heads: int, head_dim: int, kv_bytes: float, seq_len: int, batch: int) -> float:
     per_seq = kv_bytes_per_sequence(
         layers=layers, kv_heads=kv_heads, head_dim=head_dim, kv_bytes=kv_bytes, seq_len=seq_len
     )
@@ -94,7 +92,9 @@ def kv_heads_per_gpu(*, kv_heads: int, tp: int) -> float:
     return max(1.0, kv_heads / tp)
 
 
-def kv_bytes_per_token_per_gpu(*, layers: int, kv_heads: int, head_dim: int, kv_bytes: float, tp: int, pp: int) -> float:
+def kv_bytes_per_token_per_gpu(
+    *, layers: int, kv_heads: int, head_dim: int, kv_bytes: float, tp: int, pp: int
+) -> float:
     heads = kv_heads_per_gpu(kv_heads=kv_heads, tp=tp)
     return 2 * (layers / pp) * heads * head_dim * kv_bytes
 
@@ -172,7 +172,12 @@ def ring_allreduce_bytes_per_gpu(*, message_bytes: float, n: int) -> float:
 
 
 def tp_volume_per_step_bytes(
-    *, layers: int, message_bytes: float, tp: int, pp: int = 1, per_gpu: bool = True,
+    *,
+    layers: int,
+    message_bytes: float,
+    tp: int,
+    pp: int = 1,
+    per_gpu: bool = True,
     allreduces_per_layer: int = ALLREDUCES_PER_LAYER_INFERENCE,
 ) -> float:
     """Bytes one GPU sends for TP all-reduces in one decode step, over all layers of the model.
@@ -211,7 +216,9 @@ def bubble_fraction_of_wall(*, pp: int, micro_batches: int) -> float:
 # --- latency and compute ------------------------------------------------------------------------------
 
 
-def decode_step_floor_s(*, weight_bytes_total: float, hbm_bandwidth: float, tp: int, kv_bytes_read: float = 0.0) -> float:
+def decode_step_floor_s(
+    *, weight_bytes_total: float, hbm_bandwidth: float, tp: int, kv_bytes_read: float = 0.0
+) -> float:
     """Memory-bound lower bound of one decode step: every weight (and, optionally, every cached KV byte) is
     read from HBM once. The tp GPUs of a stage read in parallel; pp stages run one after another, so the
     stage count cancels: W/pp per stage over tp GPUs, times pp stages, is W/tp."""
@@ -291,12 +298,23 @@ class ServingConfig(BaseModel):
         s = scenario or default_scenario()
         m, h = s.model, s.hardware
         base: dict[str, object] = dict(
-            params=m.params, layers=m.layers, hidden=m.hidden, heads=m.heads, kv_heads=m.kv_heads,
-            head_dim=m.head_dim, ffn=m.ffn, weight_precision=m.weight_precision,
-            context=m.max_context, batch=s.workload.max_concurrent_sequences,
-            gpu_memory_bytes=h.gpu_memory_bytes, hbm_bandwidth=h.hbm_bandwidth, fp16_flops=h.fp16_flops,
-            link_bandwidth=h.nvlink_bandwidth, link_bandwidth_per_direction=h.nvlink_bandwidth_per_direction,
-            pp_link_bandwidth=h.nvlink_bandwidth, tp=h.gpus_per_node,
+            params=m.params,
+            layers=m.layers,
+            hidden=m.hidden,
+            heads=m.heads,
+            kv_heads=m.kv_heads,
+            head_dim=m.head_dim,
+            ffn=m.ffn,
+            weight_precision=m.weight_precision,
+            context=m.max_context,
+            batch=s.workload.max_concurrent_sequences,
+            gpu_memory_bytes=h.gpu_memory_bytes,
+            hbm_bandwidth=h.hbm_bandwidth,
+            fp16_flops=h.fp16_flops,
+            link_bandwidth=h.nvlink_bandwidth,
+            link_bandwidth_per_direction=h.nvlink_bandwidth_per_direction,
+            pp_link_bandwidth=h.nvlink_bandwidth,
+            tp=h.gpus_per_node,
         )
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
@@ -333,8 +351,11 @@ def reference(cfg: ServingConfig) -> dict[str, Quantity]:
     kv_gpu = kv_per_gpu_bytes(**kv_shape, seq_len=cfg.context, batch=cfg.batch, tp=cfg.tp, pp=cfg.pp)
     total_gpu = per_gpu_total_bytes(weights=w_gpu, kv=kv_gpu, activations=cfg.activation_bytes)
     max_tok = max_tokens_in_kv(
-        gpu_memory_bytes=cfg.gpu_memory_bytes, weights_per_gpu=w_gpu, activations=cfg.activation_bytes,
-        overhead=0.0, kv_per_token_per_gpu=kv_tok_gpu,
+        gpu_memory_bytes=cfg.gpu_memory_bytes,
+        weights_per_gpu=w_gpu,
+        activations=cfg.activation_bytes,
+        overhead=0.0,
+        kv_per_token_per_gpu=kv_tok_gpu,
     )
     msg = allreduce_message_bytes(hidden=cfg.hidden, batch=cfg.comm_batch, act_bytes=ab)
     ring = ring_allreduce_bytes_per_gpu(message_bytes=msg, n=cfg.tp)
@@ -349,64 +370,188 @@ def reference(cfg: ServingConfig) -> dict[str, Quantity]:
     q = [
         Quantity("weights_total", "Weights, total", w_total, "B", f"params x {wb:g} B ({cfg.weight_precision})"),
         Quantity("weights_per_gpu", "Weights per GPU", w_gpu, "B", f"weights / ({tp_pp})"),
-        Quantity("min_gpus", "GPUs needed for weights alone", min_gpus_for_weights(
-            weight_bytes_total=w_total, gpu_memory_bytes=cfg.gpu_memory_bytes), "count", "ceil(weights / GPU memory)"),
-        Quantity("kv_per_token", "KV cache per token", kv_tok, "B",
-                 f"2 (K,V) x {cfg.layers} layers x {cfg.kv_heads} kv heads x {cfg.head_dim} x {kb:g} B"),
-        Quantity("kv_per_sequence", f"KV cache per {cfg.context}-token sequence", kv_seq, "B",
-                 f"KV per token x {cfg.context}"),
-        Quantity("kv_total", f"KV cache, {cfg.batch} seqs x {cfg.context}", kv_all, "B",
-                 f"KV per sequence x {cfg.batch}"),
-        Quantity("kv_per_token_per_gpu", "KV cache per token per GPU", kv_tok_gpu, "B",
-                 f"KV per token / ({tp_pp})" if cfg.kv_heads >= cfg.tp
-                 else f"{cfg.kv_heads} kv heads < tp: 1 head per GPU (replicated), layers / pp"),
+        Quantity(
+            "min_gpus",
+            "GPUs needed for weights alone",
+            min_gpus_for_weights(weight_bytes_total=w_total, gpu_memory_bytes=cfg.gpu_memory_bytes),
+            "count",
+            "ceil(weights / GPU memory)",
+        ),
+        Quantity(
+            "kv_per_token",
+            "KV cache per token",
+            kv_tok,
+            "B",
+            f"2 (K,V) x {cfg.layers} layers x {cfg.kv_heads} kv heads x {cfg.head_dim} x {kb:g} B",
+        ),
+        Quantity(
+            "kv_per_sequence",
+            f"KV cache per {cfg.context}-token sequence",
+            kv_seq,
+            "B",
+            f"KV per token x {cfg.context}",
+        ),
+        Quantity(
+            "kv_total", f"KV cache, {cfg.batch} seqs x {cfg.context}", kv_all, "B", f"KV per sequence x {cfg.batch}"
+        ),
+        Quantity(
+            "kv_per_token_per_gpu",
+            "KV cache per token per GPU",
+            kv_tok_gpu,
+            "B",
+            f"KV per token / ({tp_pp})"
+            if cfg.kv_heads >= cfg.tp
+            else f"{cfg.kv_heads} kv heads < tp: 1 head per GPU (replicated), layers / pp",
+        ),
         Quantity("kv_per_gpu", "KV cache per GPU", kv_gpu, "B", f"KV per token per GPU x {cfg.context} x {cfg.batch}"),
-        Quantity("kv_block_per_gpu", "Paged-KV block (16 tokens) per GPU", kv_block_bytes_per_gpu(
-            kv_per_token_per_gpu=kv_tok_gpu), "B", "KV per token per GPU x 16 (vLLM block)"),
-        Quantity("activations", "Activations per GPU (budget)", cfg.activation_bytes, "B",
-                 "assumed; prefill estimate " + f"{activation_bytes_estimate(batch=cfg.batch, seq_len=cfg.context, hidden=cfg.hidden, ffn=cfg.ffn, tp=cfg.tp, act_bytes=ab) / 1e9:.2f} GB"),
-        Quantity("free_per_gpu", "Free memory per GPU after weights", cfg.gpu_memory_bytes - w_gpu, "B",
-                 "GPU memory - weights/GPU"),
-        Quantity("per_gpu_total", "Per-GPU total (weights + KV + activations)", total_gpu, "B",
-                 "weights/GPU + KV/GPU + activations"),
-        Quantity("fits", f"Fits in {cfg.gpu_memory_bytes / 1e9:g} GB", float(fits(
-            total_bytes=total_gpu, gpu_memory_bytes=cfg.gpu_memory_bytes)), "bool", "per-GPU total <= GPU memory"),
-        Quantity("max_tokens", "Most concurrent tokens whose KV fits", max_tok, "count",
-                 "(GPU memory - weights/GPU - activations) / KV per token per GPU"),
-        Quantity("max_sequences", f"Most concurrent {cfg.context}-token sequences", max_tok / cfg.context, "count",
-                 f"max tokens / {cfg.context}"),
-        Quantity("heads_per_gpu", "Attention heads per GPU", heads_per_gpu(heads=cfg.heads, tp=cfg.tp), "count",
-                 f"{cfg.heads} / tp"),
-        Quantity("allreduce_message", f"TP all-reduce payload (batch {cfg.comm_batch}, decode)", msg, "B",
-                 f"hidden x batch x {ab:g} B"),
-        Quantity("allreduce_ring_bytes", f"Ring all-reduce bytes per GPU ({cfg.tp}-way)", ring, "B",
-                 f"payload x 2(n-1)/n = x{ring_allreduce_factor(n=cfg.tp):g}"),
-        Quantity("allreduce_per_layer", "TP bytes per GPU per layer (2 all-reduces)", ring * ALLREDUCES_PER_LAYER_INFERENCE,
-                 "B", "ring bytes x 2"),
-        Quantity("allreduces_per_step", "All-reduces per decode step", ALLREDUCES_PER_LAYER_INFERENCE * cfg.layers,
-                 "count", f"2 x {cfg.layers} layers"),
-        Quantity("tp_volume_per_step", "TP traffic per GPU per decode step", step_vol, "B", f"per layer x {cfg.layers}"),
-        Quantity("tp_volume_per_token", "TP traffic per GPU per token", step_vol / cfg.comm_batch, "B",
-                 f"per step / batch {cfg.comm_batch}"),
-        Quantity("tp_comm_time", "TP all-reduce time per decode step", transfer_time_s(
-            nbytes=step_vol, bandwidth=cfg.link_bandwidth), "s", f"volume / {cfg.link_bandwidth / 1e9:g} GB/s"),
+        Quantity(
+            "kv_block_per_gpu",
+            "Paged-KV block (16 tokens) per GPU",
+            kv_block_bytes_per_gpu(kv_per_token_per_gpu=kv_tok_gpu),
+            "B",
+            "KV per token per GPU x 16 (vLLM block)",
+        ),
+        Quantity(
+            "activations",
+            "Activations per GPU (budget)",
+            cfg.activation_bytes,
+            "B",
+            "assumed; prefill estimate "
+            + f"{activation_bytes_estimate(batch=cfg.batch, seq_len=cfg.context, hidden=cfg.hidden, ffn=cfg.ffn, tp=cfg.tp, act_bytes=ab) / 1e9:.2f} GB",
+        ),
+        Quantity(
+            "free_per_gpu",
+            "Free memory per GPU after weights",
+            cfg.gpu_memory_bytes - w_gpu,
+            "B",
+            "GPU memory - weights/GPU",
+        ),
+        Quantity(
+            "per_gpu_total",
+            "Per-GPU total (weights + KV + activations)",
+            total_gpu,
+            "B",
+            "weights/GPU + KV/GPU + activations",
+        ),
+        Quantity(
+            "fits",
+            f"Fits in {cfg.gpu_memory_bytes / 1e9:g} GB",
+            float(fits(total_bytes=total_gpu, gpu_memory_bytes=cfg.gpu_memory_bytes)),
+            "bool",
+            "per-GPU total <= GPU memory",
+        ),
+        Quantity(
+            "max_tokens",
+            "Most concurrent tokens whose KV fits",
+            max_tok,
+            "count",
+            "(GPU memory - weights/GPU - activations) / KV per token per GPU",
+        ),
+        Quantity(
+            "max_sequences",
+            f"Most concurrent {cfg.context}-token sequences",
+            max_tok / cfg.context,
+            "count",
+            f"max tokens / {cfg.context}",
+        ),
+        Quantity(
+            "heads_per_gpu",
+            "Attention heads per GPU",
+            heads_per_gpu(heads=cfg.heads, tp=cfg.tp),
+            "count",
+            f"{cfg.heads} / tp",
+        ),
+        Quantity(
+            "allreduce_message",
+            f"TP all-reduce payload (batch {cfg.comm_batch}, decode)",
+            msg,
+            "B",
+            f"hidden x batch x {ab:g} B",
+        ),
+        Quantity(
+            "allreduce_ring_bytes",
+            f"Ring all-reduce bytes per GPU ({cfg.tp}-way)",
+            ring,
+            "B",
+            f"payload x 2(n-1)/n = x{ring_allreduce_factor(n=cfg.tp):g}",
+        ),
+        Quantity(
+            "allreduce_per_layer",
+            "TP bytes per GPU per layer (2 all-reduces)",
+            ring * ALLREDUCES_PER_LAYER_INFERENCE,
+            "B",
+            "ring bytes x 2",
+        ),
+        Quantity(
+            "allreduces_per_step",
+            "All-reduces per decode step",
+            ALLREDUCES_PER_LAYER_INFERENCE * cfg.layers,
+            "count",
+            f"2 x {cfg.layers} layers",
+        ),
+        Quantity(
+            "tp_volume_per_step", "TP traffic per GPU per decode step", step_vol, "B", f"per layer x {cfg.layers}"
+        ),
+        Quantity(
+            "tp_volume_per_token",
+            "TP traffic per GPU per token",
+            step_vol / cfg.comm_batch,
+            "B",
+            f"per step / batch {cfg.comm_batch}",
+        ),
+        Quantity(
+            "tp_comm_time",
+            "TP all-reduce time per decode step",
+            transfer_time_s(nbytes=step_vol, bandwidth=cfg.link_bandwidth),
+            "s",
+            f"volume / {cfg.link_bandwidth / 1e9:g} GB/s",
+        ),
         Quantity("pp_handoff_bytes", "PP hand-off per stage boundary per step", handoff, "B", "hidden x batch x bytes"),
-        Quantity("pp_handoff_time", "PP hand-off time", transfer_time_s(nbytes=handoff, bandwidth=cfg.pp_link_bandwidth),
-                 "s", f"hand-off / {cfg.pp_link_bandwidth / 1e9:g} GB/s"),
-        Quantity("bubble", f"Pipeline bubble, p={cfg.pp}, m={cfg.micro_batches}",
-                 bubble_fraction_of_wall(pp=cfg.pp, micro_batches=cfg.micro_batches), "fraction",
-                 f"(p-1)/(m+p-1); (p-1)/m = {bubble_relative(pp=cfg.pp, micro_batches=cfg.micro_batches):.3f}"),
-        Quantity("decode_latency", "Decode step floor (weights from HBM)", floor, "s",
-                 f"weights / (tp x {cfg.hbm_bandwidth / 1e12:g} TB/s); pp stages run in sequence"),
-        Quantity("decode_latency_with_kv", f"Decode step floor incl. KV reads (batch {cfg.batch})", floor_kv, "s",
-                 "(weights + KV total) / (tp x HBM bandwidth)"),
-        Quantity("compute_bound_batch", "Decode batch where compute catches up (roofline ridge)", compute_bound_batch(
-            peak_flops=cfg.fp16_flops, hbm_bandwidth=cfg.hbm_bandwidth, weight_bytes=wb), "count",
-                 f"ridge {cfg.fp16_flops / 1e12:g} TFLOPS / {cfg.hbm_bandwidth / 1e12:g} TB/s (FLOP/B)"
-                 f" x {wb:g} B per weight / 2 FLOP per weight"),
-        Quantity("prefill_flops", f"Prefill FLOPs, {cfg.prefill_tokens} tokens", p_flops, "FLOP", "2 x params x tokens"),
-        Quantity("prefill_time", f"Prefill time on {cfg.gpus} GPUs at {cfg.utilisation:.0%}", compute_time_s(
-            flops=p_flops, n_gpus=cfg.gpus, peak_flops=cfg.fp16_flops, utilisation=cfg.utilisation), "s",
-                 f"FLOPs / ({cfg.gpus} x {cfg.fp16_flops / 1e12:g} TFLOPS x utilisation)"),
+        Quantity(
+            "pp_handoff_time",
+            "PP hand-off time",
+            transfer_time_s(nbytes=handoff, bandwidth=cfg.pp_link_bandwidth),
+            "s",
+            f"hand-off / {cfg.pp_link_bandwidth / 1e9:g} GB/s",
+        ),
+        Quantity(
+            "bubble",
+            f"Pipeline bubble, p={cfg.pp}, m={cfg.micro_batches}",
+            bubble_fraction_of_wall(pp=cfg.pp, micro_batches=cfg.micro_batches),
+            "fraction",
+            f"(p-1)/(m+p-1); (p-1)/m = {bubble_relative(pp=cfg.pp, micro_batches=cfg.micro_batches):.3f}",
+        ),
+        Quantity(
+            "decode_latency",
+            "Decode step floor (weights from HBM)",
+            floor,
+            "s",
+            f"weights / (tp x {cfg.hbm_bandwidth / 1e12:g} TB/s); pp stages run in sequence",
+        ),
+        Quantity(
+            "decode_latency_with_kv",
+            f"Decode step floor incl. KV reads (batch {cfg.batch})",
+            floor_kv,
+            "s",
+            "(weights + KV total) / (tp x HBM bandwidth)",
+        ),
+        Quantity(
+            "compute_bound_batch",
+            "Decode batch where compute catches up (roofline ridge)",
+            compute_bound_batch(peak_flops=cfg.fp16_flops, hbm_bandwidth=cfg.hbm_bandwidth, weight_bytes=wb),
+            "count",
+            f"ridge {cfg.fp16_flops / 1e12:g} TFLOPS / {cfg.hbm_bandwidth / 1e12:g} TB/s (FLOP/B)"
+            f" x {wb:g} B per weight / 2 FLOP per weight",
+        ),
+        Quantity(
+            "prefill_flops", f"Prefill FLOPs, {cfg.prefill_tokens} tokens", p_flops, "FLOP", "2 x params x tokens"
+        ),
+        Quantity(
+            "prefill_time",
+            f"Prefill time on {cfg.gpus} GPUs at {cfg.utilisation:.0%}",
+            compute_time_s(flops=p_flops, n_gpus=cfg.gpus, peak_flops=cfg.fp16_flops, utilisation=cfg.utilisation),
+            "s",
+            f"FLOPs / ({cfg.gpus} x {cfg.fp16_flops / 1e12:g} TFLOPS x utilisation)",
+        ),
     ]
     return {x.name: x for x in q}

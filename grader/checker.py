@@ -57,14 +57,43 @@ def reference(cfg: ServingConfig) -> dict[str, Quantity]:
 
 
 QUANTITY_DIMENSION: dict[str, Dimension] = {
-    **{q: "bytes" for q in (
-        "weights_total", "weights_per_gpu", "kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence", "kv_total",
-        "kv_per_gpu", "kv_block_per_gpu", "activations", "per_gpu_total", "free_per_gpu", "allreduce_message",
-        "allreduce_ring_bytes", "allreduce_per_layer", "tp_volume_per_step", "tp_volume_per_token",
-        "pp_handoff_bytes", "gpu_memory")},
-    **{q: "time" for q in (
-        "tp_comm_time", "allreduce_time", "pp_handoff_time", "decode_latency", "decode_latency_per_stage",
-        "kv_read_time", "prefill_time", "latency_target", "ttft_target")},
+    **{
+        q: "bytes"
+        for q in (
+            "weights_total",
+            "weights_per_gpu",
+            "kv_per_token",
+            "kv_per_token_per_gpu",
+            "kv_per_sequence",
+            "kv_total",
+            "kv_per_gpu",
+            "kv_block_per_gpu",
+            "activations",
+            "per_gpu_total",
+            "free_per_gpu",
+            "allreduce_message",
+            "allreduce_ring_bytes",
+            "allreduce_per_layer",
+            "tp_volume_per_step",
+            "tp_volume_per_token",
+            "pp_handoff_bytes",
+            "gpu_memory",
+        )
+    },
+    **{
+        q: "time"
+        for q in (
+            "tp_comm_time",
+            "allreduce_time",
+            "pp_handoff_time",
+            "decode_latency",
+            "decode_latency_per_stage",
+            "kv_read_time",
+            "prefill_time",
+            "latency_target",
+            "ttft_target",
+        )
+    },
     **{q: "rate" for q in ("nvlink_bandwidth", "infiniband_bandwidth", "pcie_bandwidth", "hbm_bandwidth")},
     **{q: "flop" for q in ("prefill_flops", "flops_per_token")},
     "gpu_flops": "flops",
@@ -73,14 +102,31 @@ QUANTITY_DIMENSION: dict[str, Dimension] = {
     "max_sequences": "count",
     "min_gpus": "count",
 }
-_BANDED = ("decode_latency", "decode_latency_per_stage", "kv_read_time", "tp_comm_time", "allreduce_time",
-           "pp_handoff_time", "prefill_time", "bubble")
+_BANDED = (
+    "decode_latency",
+    "decode_latency_per_stage",
+    "kv_read_time",
+    "tp_comm_time",
+    "allreduce_time",
+    "pp_handoff_time",
+    "prefill_time",
+    "bubble",
+)
 _TARGETS = ("latency_target", "ttft_target")
 _DECODE = ("decode_latency", "decode_latency_per_stage")
 
 _OVERRIDABLE = ("tp", "pp", "dp", "batch", "context", "micro_batches", "weight_precision", "kv_precision")
-_COMM = {"allreduce_message", "allreduce_ring_bytes", "allreduce_per_layer", "tp_volume_per_step",
-         "tp_volume_per_token", "tp_comm_time", "allreduce_time", "pp_handoff_bytes", "pp_handoff_time"}
+_COMM = {
+    "allreduce_message",
+    "allreduce_ring_bytes",
+    "allreduce_per_layer",
+    "tp_volume_per_step",
+    "tp_volume_per_token",
+    "tp_comm_time",
+    "allreduce_time",
+    "pp_handoff_bytes",
+    "pp_handoff_time",
+}
 # Workload figures a candidate may fix inside their own arithmetic ("12,288 x 16 x 2"): when a claim is off,
 # the bare counts written beside it are tried as that assumption. Parallel degrees and precisions are never
 # re-solved: those are design choices the candidate must state, and guessing them would excuse real mistakes.
@@ -92,8 +138,13 @@ _RESOLVABLE: dict[str, tuple[str, ...]] = {
     "prefill_flops": ("prefill_tokens",),
     "prefill_time": ("prefill_tokens",),
 }
-_FIELD_RANGE = {"comm_batch": (1, 4096), "batch": (1, 4096), "context": (128, 1_048_576), "micro_batches": (1, 512),
-                "prefill_tokens": (16, 1_048_576)}
+_FIELD_RANGE = {
+    "comm_batch": (1, 4096),
+    "batch": (1, 4096),
+    "context": (128, 1_048_576),
+    "micro_batches": (1, 512),
+    "prefill_tokens": (16, 1_048_576),
+}
 
 # Ratio signatures (claimed / correct) of known mistakes, by the quantities they apply to. Mistakes whose value
 # depends on the configuration (precision, PP, scope) are recomputed instead: see `_mistake_variants`.
@@ -109,14 +160,23 @@ SIGNATURES: list[tuple[float, str, tuple[str, ...]]] = [
     (1 / 96, "the layer count (96) is missing", _KV),
     (4.0, "the FFN width (4 x d_model) used instead of the hidden size", _KV),
     (0.125, "divided by 8 GPUs twice, or bits and bytes mixed", ("kv_per_gpu", "weights_per_gpu")),
-    (1 / 1.5, "payload only: the ring all-reduce sends 2(n-1)/n = 1.5x it per GPU (n=4)",
-     ("allreduce_ring_bytes", *_AR_SCALED)),
-    (1 / 1.75, "payload only: the ring all-reduce sends 2(n-1)/n = 1.75x it per GPU (n=8)",
-     ("allreduce_ring_bytes", *_AR_SCALED)),
+    (
+        1 / 1.5,
+        "payload only: the ring all-reduce sends 2(n-1)/n = 1.5x it per GPU (n=4)",
+        ("allreduce_ring_bytes", *_AR_SCALED),
+    ),
+    (
+        1 / 1.75,
+        "payload only: the ring all-reduce sends 2(n-1)/n = 1.75x it per GPU (n=8)",
+        ("allreduce_ring_bytes", *_AR_SCALED),
+    ),
     (0.5, "one all-reduce per layer counted; inference has two (attention and MLP)", _AR_SCALED),
     (2.0, "four all-reduces per layer (training's forward + backward); inference has two", _AR_SCALED),
-    (4.0, "all-reduce sized on the FFN activation (4 x d_model) instead of the hidden size",
-     ("allreduce_message", "allreduce_ring_bytes", "allreduce_per_layer", "tp_volume_per_step")),
+    (
+        4.0,
+        "all-reduce sized on the FFN activation (4 x d_model) instead of the hidden size",
+        ("allreduce_message", "allreduce_ring_bytes", "allreduce_per_layer", "tp_volume_per_step"),
+    ),
     (8.0, "InfiniBand's 200 Gb/s read as 200 GB/s (bits for bytes)", ("infiniband_bandwidth",)),
     (1.5, "NVLink 4 (H100, 900 GB/s) figures used for an A100", ("nvlink_bandwidth",)),
     (3.0, "training's 6P FLOPs per token used (a forward pass is 2P)", ("prefill_flops", "flops_per_token")),
@@ -134,8 +194,9 @@ class Variant:
     high: float | None = None  # a band when set: any value in [low, high] is right
     typical: float | None = None  # what to show as "expected" for a band of judgement (activations)
 
-    def accepts(self, claimed: float, tol: tuple[float, float], lower_bound: bool = False,
-                upper_bound: bool = False) -> bool:
+    def accepts(
+        self, claimed: float, tol: tuple[float, float], lower_bound: bool = False, upper_bound: bool = False
+    ) -> bool:
         lo, hi = self.low, self.high if self.high is not None else self.low
         if lower_bound:  # "50+ GB": right when the truth is at least about that much
             return hi >= claimed * tol[0]
@@ -210,10 +271,15 @@ def _parse(claim: NumericClaim) -> _Claim | str:
     if unit.bits and dim == "bytes":
         alternatives = []  # "350 Gb" of weights is a unit slip, not 43.75 GB per GPU
     return _Claim(
-        claim=claim, unit=unit, base=claim.value * unit.factor, tol=tol,
+        claim=claim,
+        unit=unit,
+        base=claim.value * unit.factor,
+        tol=tol,
         assumptions={k: v for k, v in flags.items() if not k.startswith("_")},
-        quantities=[claim.quantity, *alternatives], lower_bound=bool(flags.get("_lower_bound")),
-        upper_bound=bool(flags.get("_upper_bound")), guessed=bool(flags.get("_guessed")),
+        quantities=[claim.quantity, *alternatives],
+        lower_bound=bool(flags.get("_lower_bound")),
+        upper_bound=bool(flags.get("_upper_bound")),
+        guessed=bool(flags.get("_guessed")),
         inherited=frozenset(str(flags.get("_inherited", "")).split(",")) - {""},
     )
 
@@ -252,16 +318,19 @@ def _variants(quantity: str, cfg: ServingConfig, scenario: Scenario, quote: str,
     return _fact_variants(quantity, cfg, scenario, quote)
 
 
-def _reference_variants(quantity: str, cfg: ServingConfig, ref: dict[str, Quantity], scenario: Scenario,
-                        context_stated: bool) -> list[Variant]:
+def _reference_variants(
+    quantity: str, cfg: ServingConfig, ref: dict[str, Quantity], scenario: Scenario, context_stated: bool
+) -> list[Variant]:
     main = ref[quantity].value
     if quantity == "max_sequences":
         hi = (80 * 2**30 - ref["weights_per_gpu"].value) / ref["kv_per_token_per_gpu"].value / cfg.context
         return [Variant("26-35 full sequences, by overhead and GB/GiB accounting", main * 0.93, hi)]
     out = [Variant("as computed", main)]
     if QUANTITY_DIMENSION.get(quantity) == "bytes":
-        out += [Variant("a GiB figure labelled GB", main / GIB_OVER_GB),
-                Variant("a GB figure labelled GiB", main * GIB_OVER_GB)]
+        out += [
+            Variant("a GiB figure labelled GB", main / GIB_OVER_GB),
+            Variant("a GB figure labelled GiB", main * GIB_OVER_GB),
+        ]
     if quantity == "free_per_gpu":
         out.append(Variant("80 GiB of memory", main + 80 * (GIB_OVER_GB - 1) * 1e9))
     if quantity in ("kv_total", "kv_per_gpu", "kv_per_sequence", "per_gpu_total") and not context_stated:
@@ -281,8 +350,10 @@ def _fact_variants(quantity: str, cfg: ServingConfig, scenario: Scenario, quote:
     if quantity == "gpu_memory":
         return [Variant("80 GB", hw.gpu_memory_bytes), Variant("80 GiB", hw.gpu_memory_bytes * GIB_OVER_GB)]
     if quantity == "nvlink_bandwidth":
-        return [Variant("both directions", hw.nvlink_bandwidth),
-                Variant("per direction", hw.nvlink_bandwidth_per_direction)]
+        return [
+            Variant("both directions", hw.nvlink_bandwidth),
+            Variant("per direction", hw.nvlink_bandwidth_per_direction),
+        ]
     if quantity == "infiniband_bandwidth":
         out = [Variant("HDR per GPU", hw.infiniband_bandwidth)]
         if re.search(r"\bnode\b", quote, re.I):
@@ -315,8 +386,13 @@ def _physical_variants(quantity: str, cfg: ServingConfig, quote: str = "") -> li
         return [Variant("at or above the HBM floor, under 5x it with KV reads", lo, hi)]
     if quantity == "decode_latency_per_stage":
         lo = ref["decode_latency"].value / cfg.pp
-        return [Variant("one stage's weights from HBM, under 5x it with KV reads", lo,
-                        ref["decode_latency_with_kv"].value / cfg.pp * LATENCY_PESSIMISTIC)]
+        return [
+            Variant(
+                "one stage's weights from HBM, under 5x it with KV reads",
+                lo,
+                ref["decode_latency_with_kv"].value / cfg.pp * LATENCY_PESSIMISTIC,
+            )
+        ]
     if quantity == "kv_read_time":
         kv = ref["decode_latency_with_kv"].value - ref["decode_latency"].value
         return [Variant("KV bytes over the aggregate HBM bandwidth; stages overlapped or in sequence", kv / cfg.pp, kv)]
@@ -324,16 +400,25 @@ def _physical_variants(quantity: str, cfg: ServingConfig, quote: str = "") -> li
         return [_tp_comm_band(ref, cfg, quote)]
     if quantity == "allreduce_time":
         ring = ref["allreduce_ring_bytes"].value
-        return [Variant("one all-reduce: bandwidth-only at 600 GB/s to busbw plus ~10 us latency",
-                        ring / cfg.link_bandwidth, ring / MEASURED_NVLINK_BUSBW + NCCL_LATENCY_S)]
+        return [
+            Variant(
+                "one all-reduce: bandwidth-only at 600 GB/s to busbw plus ~10 us latency",
+                ring / cfg.link_bandwidth,
+                ring / MEASURED_NVLINK_BUSBW + NCCL_LATENCY_S,
+            )
+        ]
     if quantity == "pp_handoff_time":
         return [_handoff_band(ref["pp_handoff_bytes"].value, cfg, quote)]
     if quantity == "prefill_time":
-        return [Variant("compute floor to 20% utilisation", ref["prefill_time"].value,
-                        ref["prefill_time"].value * LATENCY_PESSIMISTIC)]
+        return [
+            Variant(
+                "compute floor to 20% utilisation",
+                ref["prefill_time"].value,
+                ref["prefill_time"].value * LATENCY_PESSIMISTIC,
+            )
+        ]
     if quantity == "bubble":
-        return [Variant("(p-1)/(m+p-1)", ref["bubble"].value),
-                Variant("(p-1)/m", (cfg.pp - 1) / cfg.micro_batches)]
+        return [Variant("(p-1)/(m+p-1)", ref["bubble"].value), Variant("(p-1)/m", (cfg.pp - 1) / cfg.micro_batches)]
     return []
 
 
@@ -361,8 +446,11 @@ def _handoff_band(nbytes: float, cfg: ServingConfig, quote: str) -> Variant:
     if ib and not nvlink:
         return Variant("over InfiniBand HDR, 25 GB/s", ib_time, ib_time + 5e-6)
     if nvlink and not ib:
-        return Variant("over NVLink, 600 or 300 GB/s", nbytes / cfg.link_bandwidth,
-                       nbytes / cfg.link_bandwidth_per_direction + 5e-6)
+        return Variant(
+            "over NVLink, 600 or 300 GB/s",
+            nbytes / cfg.link_bandwidth,
+            nbytes / cfg.link_bandwidth_per_direction + 5e-6,
+        )
     return Variant("NVLink to InfiniBand", nbytes / cfg.link_bandwidth, ib_time + 5e-6)
 
 
@@ -439,7 +527,10 @@ def _accepted_with_written_premise(c: _Claim, scenario: Scenario) -> tuple[Varia
 # --- written arithmetic ---------------------------------------------------------------------------------
 
 _OPS: dict[type, Callable[[float, float], float]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
 }
 _EXPR_TOKEN = re.compile(
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<space>\s*)"
@@ -512,7 +603,7 @@ def _arithmetic(claim: NumericClaim, unit_factor: float) -> tuple[bool, float] |
     # without units the operands are in the claim's unit ("350/8 = 43.75 GB") or in base units ("12,288 x 16
     # x 2 = 393 KB"); with units, in base units
     candidates = [value / unit_factor] if has_unit else [value, value / unit_factor]
-    lo, hi = (APPROX_TOLERANCE if claim.approx else (1 - ARITHMETIC_TOLERANCE, 1 + ARITHMETIC_TOLERANCE))
+    lo, hi = APPROX_TOLERANCE if claim.approx else (1 - ARITHMETIC_TOLERANCE, 1 + ARITHMETIC_TOLERANCE)
     for c in candidates:
         if c and lo <= claim.value / c <= hi:
             return True, c
@@ -524,42 +615,66 @@ def _arithmetic(claim: NumericClaim, unit_factor: float) -> tuple[bool, float] |
 Derivation = Callable[[dict[str, float], ServingConfig], float]
 DERIVATIONS: dict[str, list[tuple[tuple[str, ...], Derivation]]] = {
     "weights_per_gpu": [(("weights_total",), lambda c, g: c["weights_total"] / (g.tp * g.pp))],
-    "free_per_gpu": [(("weights_per_gpu",), lambda c, g: g.gpu_memory_bytes - c["weights_per_gpu"]),
-                     (("weights_total",), lambda c, g: g.gpu_memory_bytes - c["weights_total"] / (g.tp * g.pp))],
+    "free_per_gpu": [
+        (("weights_per_gpu",), lambda c, g: g.gpu_memory_bytes - c["weights_per_gpu"]),
+        (("weights_total",), lambda c, g: g.gpu_memory_bytes - c["weights_total"] / (g.tp * g.pp)),
+    ],
     "kv_per_sequence": [(("kv_per_token",), lambda c, g: c["kv_per_token"] * g.context)],
-    "kv_total": [(("kv_per_sequence",), lambda c, g: c["kv_per_sequence"] * g.batch),
-                 (("kv_per_token",), lambda c, g: c["kv_per_token"] * g.context * g.batch)],
-    "kv_per_gpu": [(("kv_total",), lambda c, g: c["kv_total"] / (g.tp * g.pp)),
-                   (("kv_per_token_per_gpu",), lambda c, g: c["kv_per_token_per_gpu"] * g.context * g.batch)],
-    "per_gpu_total": [(("weights_per_gpu", "kv_per_gpu", "activations"),
-                       lambda c, g: c["weights_per_gpu"] + c["kv_per_gpu"] + c["activations"])],
-    "allreduce_ring_bytes": [(("allreduce_message",),
-                              lambda c, g: c["allreduce_message"] * ring_allreduce_factor(n=g.tp))],
-    "allreduce_per_layer": [(("allreduce_ring_bytes",), lambda c, g: 2 * c["allreduce_ring_bytes"]),
-                            (("allreduce_message",), lambda c, g: 2 * c["allreduce_message"])],
+    "kv_total": [
+        (("kv_per_sequence",), lambda c, g: c["kv_per_sequence"] * g.batch),
+        (("kv_per_token",), lambda c, g: c["kv_per_token"] * g.context * g.batch),
+    ],
+    "kv_per_gpu": [
+        (("kv_total",), lambda c, g: c["kv_total"] / (g.tp * g.pp)),
+        (("kv_per_token_per_gpu",), lambda c, g: c["kv_per_token_per_gpu"] * g.context * g.batch),
+    ],
+    "per_gpu_total": [
+        (
+            ("weights_per_gpu", "kv_per_gpu", "activations"),
+            lambda c, g: c["weights_per_gpu"] + c["kv_per_gpu"] + c["activations"],
+        )
+    ],
+    "allreduce_ring_bytes": [
+        (("allreduce_message",), lambda c, g: c["allreduce_message"] * ring_allreduce_factor(n=g.tp))
+    ],
+    "allreduce_per_layer": [
+        (("allreduce_ring_bytes",), lambda c, g: 2 * c["allreduce_ring_bytes"]),
+        (("allreduce_message",), lambda c, g: 2 * c["allreduce_message"]),
+    ],
     "tp_volume_per_step": [(("allreduce_per_layer",), lambda c, g: c["allreduce_per_layer"] * g.layers)],
-    "tp_volume_per_token": [(("tp_volume_per_step",), lambda c, g: c["tp_volume_per_step"] / g.comm_batch),
-                            (("allreduce_per_layer",), lambda c, g: c["allreduce_per_layer"] * g.layers)],
-    "tp_comm_time": [(("tp_volume_per_step",), lambda c, g: c["tp_volume_per_step"] / g.link_bandwidth),
-                     (("tp_volume_per_token",), lambda c, g: c["tp_volume_per_token"] / g.link_bandwidth),
-                     (("tp_volume_per_step",), lambda c, g: c["tp_volume_per_step"] / g.link_bandwidth_per_direction),
-                     (("tp_volume_per_step", "nvlink_bandwidth"),
-                      lambda c, g: c["tp_volume_per_step"] / c["nvlink_bandwidth"])],
-    "pp_handoff_time": [(("pp_handoff_bytes",), lambda c, g: c["pp_handoff_bytes"] / g.link_bandwidth),
-                        (("pp_handoff_bytes", "infiniband_bandwidth"),
-                         lambda c, g: c["pp_handoff_bytes"] / c["infiniband_bandwidth"]),
-                        (("pp_handoff_bytes", "nvlink_bandwidth"),
-                         lambda c, g: c["pp_handoff_bytes"] / c["nvlink_bandwidth"])],
-    "decode_latency": [(("weights_total",), lambda c, g: c["weights_total"] / (g.tp * g.hbm_bandwidth)),
-                       (("weights_per_gpu",), lambda c, g: c["weights_per_gpu"] * g.pp / g.hbm_bandwidth)],
+    "tp_volume_per_token": [
+        (("tp_volume_per_step",), lambda c, g: c["tp_volume_per_step"] / g.comm_batch),
+        (("allreduce_per_layer",), lambda c, g: c["allreduce_per_layer"] * g.layers),
+    ],
+    "tp_comm_time": [
+        (("tp_volume_per_step",), lambda c, g: c["tp_volume_per_step"] / g.link_bandwidth),
+        (("tp_volume_per_token",), lambda c, g: c["tp_volume_per_token"] / g.link_bandwidth),
+        (("tp_volume_per_step",), lambda c, g: c["tp_volume_per_step"] / g.link_bandwidth_per_direction),
+        (("tp_volume_per_step", "nvlink_bandwidth"), lambda c, g: c["tp_volume_per_step"] / c["nvlink_bandwidth"]),
+    ],
+    "pp_handoff_time": [
+        (("pp_handoff_bytes",), lambda c, g: c["pp_handoff_bytes"] / g.link_bandwidth),
+        (("pp_handoff_bytes", "infiniband_bandwidth"), lambda c, g: c["pp_handoff_bytes"] / c["infiniband_bandwidth"]),
+        (("pp_handoff_bytes", "nvlink_bandwidth"), lambda c, g: c["pp_handoff_bytes"] / c["nvlink_bandwidth"]),
+    ],
+    "decode_latency": [
+        (("weights_total",), lambda c, g: c["weights_total"] / (g.tp * g.hbm_bandwidth)),
+        (("weights_per_gpu",), lambda c, g: c["weights_per_gpu"] * g.pp / g.hbm_bandwidth),
+    ],
 }
 
 
 _FACT_DEFAULTS = {"activations": 5e9, "infiniband_bandwidth": 25e9, "nvlink_bandwidth": 600e9}
 
 
-def _carried_from_error(quantity: str, claimed: float, cfg: ServingConfig, ctx: CheckContext,
-                        tol: tuple[float, float], lower_bound: bool = False) -> Check | None:
+def _carried_from_error(
+    quantity: str,
+    claimed: float,
+    cfg: ServingConfig,
+    ctx: CheckContext,
+    tol: tuple[float, float],
+    lower_bound: bool = False,
+) -> Check | None:
     """The earlier wrong check this figure follows from, if recomputing with the candidate's own figures
     gives it."""
     ref = reference(cfg)
@@ -582,17 +697,25 @@ def _carried_from_error(quantity: str, claimed: float, cfg: ServingConfig, ctx: 
 
 # A figure that is right for a neighbouring scope: per step called per token, total called per GPU...
 SCOPE_SLIPS: dict[str, list[tuple[str, str]]] = {
-    "tp_volume_per_token": [("tp_volume_per_step", "the per-step volume (all sequences of the batch) called per token")],
-    "tp_volume_per_step": [("allreduce_per_layer", "one layer's traffic given for the whole step"),
-                           ("tp_volume_per_token", "a per-token figure given for the whole step")],
+    "tp_volume_per_token": [
+        ("tp_volume_per_step", "the per-step volume (all sequences of the batch) called per token")
+    ],
+    "tp_volume_per_step": [
+        ("allreduce_per_layer", "one layer's traffic given for the whole step"),
+        ("tp_volume_per_token", "a per-token figure given for the whole step"),
+    ],
     "allreduce_per_layer": [("tp_volume_per_step", "the whole step's traffic called per layer")],
     "weights_per_gpu": [("weights_total", "not divided across the GPUs")],
     "weights_total": [("weights_per_gpu", "a per-GPU figure given as the total")],
     "kv_per_gpu": [("kv_total", "not divided across the GPUs that the weights were divided over")],
-    "kv_total": [("kv_per_gpu", "a per-GPU figure given as the total"),
-                 ("kv_per_sequence", "one sequence given as the whole batch")],
-    "kv_per_sequence": [("kv_per_token", "a per-token figure given per sequence"),
-                        ("kv_total", "the whole batch given per sequence")],
+    "kv_total": [
+        ("kv_per_gpu", "a per-GPU figure given as the total"),
+        ("kv_per_sequence", "one sequence given as the whole batch"),
+    ],
+    "kv_per_sequence": [
+        ("kv_per_token", "a per-token figure given per sequence"),
+        ("kv_total", "the whole batch given per sequence"),
+    ],
     "kv_per_token": [("kv_per_token_per_gpu", "a per-GPU share given for the whole model")],
 }
 _PRECISION_SLIPS: dict[tuple[str, str], str] = {
@@ -680,36 +803,66 @@ def _physical_notes(c: _Claim, cfg: ServingConfig, main: Variant) -> list[str]:
     ratio = c.base / main.point() if main.point() else float("inf")
     if c.quantity in _DECODE:
         if ratio < 1:
-            return ["below the physical floor: every weight is read from HBM once per step, at best "
-                    f"{reference(cfg)['decode_latency'].value * 1e3:.1f} ms with TP{cfg.tp}"]
+            return [
+                "below the physical floor: every weight is read from HBM once per step, at best "
+                f"{reference(cfg)['decode_latency'].value * 1e3:.1f} ms with TP{cfg.tp}"
+            ]
         if main.high and c.base > main.high * c.tol[1]:
-            return [f"pessimistic: more than {LATENCY_PESSIMISTIC:g}x the HBM floor with KV reads "
-                    f"({main.high * 1e3 / LATENCY_PESSIMISTIC:.0f} ms)"]
+            return [
+                f"pessimistic: more than {LATENCY_PESSIMISTIC:g}x the HBM floor with KV reads "
+                f"({main.high * 1e3 / LATENCY_PESSIMISTIC:.0f} ms)"
+            ]
     if c.quantity == "prefill_time" and ratio < 1:
-        return [f"below the compute floor: 2P FLOPs per token at 100% of {cfg.gpus} x "
-                f"{cfg.fp16_flops / 1e12:g} TFLOPS is {main.point():.3g} s"]
+        return [
+            f"below the compute floor: 2P FLOPs per token at 100% of {cfg.gpus} x "
+            f"{cfg.fp16_flops / 1e12:g} TFLOPS is {main.point():.3g} s"
+        ]
     return []
 
 
 # --- the checker ----------------------------------------------------------------------------------------
 
 
-def _check(c: _Claim, verdict: str, expected_base: float | None, quantity: str, diagnosis: str | None = None,
-           convention: str | None = None, consistent: bool = False, extra: dict | None = None) -> Check:
+def _check(
+    c: _Claim,
+    verdict: str,
+    expected_base: float | None,
+    quantity: str,
+    diagnosis: str | None = None,
+    convention: str | None = None,
+    consistent: bool = False,
+    extra: dict | None = None,
+) -> Check:
     expected = None
     if expected_base is not None:
         expected = float(f"{in_unit(expected_base, c.unit.canonical):.4g}")
     return Check(
-        quantity=quantity, claimed=c.claim.value, unit=c.claim.unit, expected=expected, verdict=verdict,  # type: ignore[arg-type]
-        turn=c.claim.turn, quote=c.claim.quote, assumptions={**c.assumptions, **(extra or {})},
-        diagnosis=diagnosis, convention=convention, consistent_with_earlier_error=consistent,
+        quantity=quantity,
+        claimed=c.claim.value,
+        unit=c.claim.unit,
+        expected=expected,
+        verdict=verdict,  # type: ignore[arg-type]
+        turn=c.claim.turn,
+        quote=c.claim.quote,
+        assumptions={**c.assumptions, **(extra or {})},
+        diagnosis=diagnosis,
+        convention=convention,
+        consistent_with_earlier_error=consistent,
     )
 
 
 def _unverifiable(claim: NumericClaim, why: str) -> Check:
-    return Check(quantity=claim.quantity, claimed=claim.value, unit=claim.unit, expected=None, verdict="unverifiable",
-                 turn=claim.turn, quote=claim.quote,
-                 assumptions={k: v for k, v in claim.assumptions.items() if not k.startswith("_")}, diagnosis=why)
+    return Check(
+        quantity=claim.quantity,
+        claimed=claim.value,
+        unit=claim.unit,
+        expected=None,
+        verdict="unverifiable",
+        turn=claim.turn,
+        quote=claim.quote,
+        assumptions={k: v for k, v in claim.assumptions.items() if not k.startswith("_")},
+        diagnosis=why,
+    )
 
 
 def check_claim(claim: NumericClaim, ctx: CheckContext | None = None, scenario: Scenario | None = None) -> Check:
@@ -736,8 +889,10 @@ def check_claim(claim: NumericClaim, ctx: CheckContext | None = None, scenario: 
     return _with_fit(_diagnose(c, cfg, ctx, scenario, arith), claim, cfg)
 
 
-_SHOWN_BY_WORDS = {"decode_latency": re.compile(r"\b(?:one|a single|single|one GPU's)\s+GPU", re.I),
-                   "prefill_time": re.compile(r"\bsparse\b", re.I)}
+_SHOWN_BY_WORDS = {
+    "decode_latency": re.compile(r"\b(?:one|a single|single|one GPU's)\s+GPU", re.I),
+    "prefill_time": re.compile(r"\bsparse\b", re.I),
+}
 
 
 def _shown_mistake(c: _Claim, scenario: Scenario, arith: tuple[bool, float] | None) -> bool:
@@ -751,8 +906,9 @@ def _shown_mistake(c: _Claim, scenario: Scenario, arith: tuple[bool, float] | No
     return bool(_mistakes(c, scenario))
 
 
-def _diagnose(c: _Claim, cfg: ServingConfig, ctx: CheckContext, scenario: Scenario,
-              arith: tuple[bool, float] | None) -> Check:
+def _diagnose(
+    c: _Claim, cfg: ServingConfig, ctx: CheckContext, scenario: Scenario, arith: tuple[bool, float] | None
+) -> Check:
     """The verdict on a claim no convention accepts: incorrect, and why (or unverifiable for a figure whose
     quantity was only guessed and whose arithmetic is not wrong)."""
     quantity = c.quantity
@@ -767,14 +923,19 @@ def _diagnose(c: _Claim, cfg: ServingConfig, ctx: CheckContext, scenario: Scenar
     if earlier is not None and quantity in _DECODE and c.base < main.point() * c.tol[0]:
         # below the physical floor is its own error (the rubric's "unrealistic latency" red flag), even when a
         # wrong premise would give it: name the premise, count the latency
-        reasons.append(f"follows from the earlier {earlier.quantity.replace('_', ' ')} of {earlier.claimed:g} "
-                       f"{earlier.unit} (turn {earlier.turn})")
+        reasons.append(
+            f"follows from the earlier {earlier.quantity.replace('_', ' ')} of {earlier.claimed:g} "
+            f"{earlier.unit} (turn {earlier.turn})"
+        )
         earlier = None
     if earlier is not None:
         why = _root_reason(earlier)
-        reasons.append(f"premise wrong: {earlier.quantity.replace('_', ' ')} is {earlier.expected:g} {earlier.unit}, "
-                       f"not {earlier.claimed:g} {earlier.unit} (turn {earlier.turn}{': ' + why if why else ''}); "
-                       + ("the arithmetic is right; " if arith and arith[0] else "") + "not counted again")
+        reasons.append(
+            f"premise wrong: {earlier.quantity.replace('_', ' ')} is {earlier.expected:g} {earlier.unit}, "
+            f"not {earlier.claimed:g} {earlier.unit} (turn {earlier.turn}{': ' + why if why else ''}); "
+            + ("the arithmetic is right; " if arith and arith[0] else "")
+            + "not counted again"
+        )
     elif arith is not None and arith[0]:
         reasons.append("premise wrong, arithmetic right")
     reasons += _physical_notes(c, cfg, main)
@@ -785,7 +946,9 @@ def _diagnose(c: _Claim, cfg: ServingConfig, ctx: CheckContext, scenario: Scenar
         # under the candidate's configuration is more specific than a bare ratio, so it goes first.
         reasons += _mistakes(c, scenario) or _signatures(c, cfg, scenario)
     reasons.append(_expected_text(c, cfg, scenario, main))
-    return _check(c, "incorrect", main.point(), quantity, "; ".join(dict.fromkeys(reasons)), consistent=earlier is not None)
+    return _check(
+        c, "incorrect", main.point(), quantity, "; ".join(dict.fromkeys(reasons)), consistent=earlier is not None
+    )
 
 
 def _root_reason(root: Check) -> str:
@@ -818,14 +981,21 @@ def _with_fit(check: Check, claim: NumericClaim, cfg: ServingConfig) -> Check:
         total = claim.value * (parse_unit(claim.unit) or UNITS["GB"]).factor
     limit = cfg.gpu_memory_bytes * GIB_OVER_GB
     if claim.claims_fit and total > limit:
-        note = (f"does not fit: {total / 1e9:.1f} GB per GPU is over {cfg.gpu_memory_bytes / 1e9:g} GB "
-                f"(and over 80 GiB = {limit / 1e9:.1f} GB)")
+        note = (
+            f"does not fit: {total / 1e9:.1f} GB per GPU is over {cfg.gpu_memory_bytes / 1e9:g} GB "
+            f"(and over 80 GiB = {limit / 1e9:.1f} GB)"
+        )
     elif not claim.claims_fit and total <= cfg.gpu_memory_bytes:
         note = f"it does fit: {total / 1e9:.1f} GB per GPU is under {cfg.gpu_memory_bytes / 1e9:g} GB"
     else:
         return check
-    return check.model_copy(update={"verdict": "incorrect", "convention": None,
-                                    "diagnosis": "; ".join(filter(None, [check.diagnosis, note]))})
+    return check.model_copy(
+        update={
+            "verdict": "incorrect",
+            "convention": None,
+            "diagnosis": "; ".join(filter(None, [check.diagnosis, note])),
+        }
+    )
 
 
 def check_claims(claims: list[NumericClaim], scenario: Scenario | None = None) -> list[Check]:

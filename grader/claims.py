@@ -38,8 +38,12 @@ class StrategyClaim(_Claim):
     tp: int | None = Field(None, ge=1)
     pp: int | None = Field(None, ge=1)
     dp: int | None = Field(None, ge=1)
-    justified_by: list[str] = Field(default_factory=list, description="memory | latency | communication | bubble | cost | scalability")
-    alternatives: list[str] = Field(default_factory=list, description="other strategies compared: tp_only, pp_only, dp, hybrid, single_gpu")
+    justified_by: list[str] = Field(
+        default_factory=list, description="memory | latency | communication | bubble | cost | scalability"
+    )
+    alternatives: list[str] = Field(
+        default_factory=list, description="other strategies compared: tp_only, pp_only, dp, hybrid, single_gpu"
+    )
 
 
 class NumericClaim(_Claim):

@@ -274,7 +274,9 @@ def _interview(args: argparse.Namespace) -> int:
     return int(_lazy("grader.interview.terminal", "run")(args))
 
 
-COMMANDS["interview"] = Command("a mock interview in the terminal (offline unless --llm)", _interview_arguments, _interview)
+COMMANDS["interview"] = Command(
+    "a mock interview in the terminal (offline unless --llm)", _interview_arguments, _interview
+)
 
 
 # --- entry point -------------------------------------------------------------------------------------------

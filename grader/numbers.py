@@ -34,7 +34,9 @@ Assumptions = dict[str, float | int | str]
 
 _UNIT_RE = "(?i:" + "|".join(re.escape(u).replace(r"\ ", r"\s+") for u in unit_spellings()) + ")"
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\.\d+"
-_APPROX_WORDS = r"~|≈|about|around|roughly|approximately|approx\.?|nearly|almost|circa|some|close to|just under|just over"
+_APPROX_WORDS = (
+    r"~|≈|about|around|roughly|approximately|approx\.?|nearly|almost|circa|some|close to|just under|just over"
+)
 _LOWER_WORDS = r"over|more than|at least|north of|>|≥"
 _UPPER_WORDS = r"under|less than|at most|below|no more than|<|≤"
 _QUALIFIER = rf"(?i:{_APPROX_WORDS}|{_LOWER_WORDS}|{_UPPER_WORDS})"
@@ -43,10 +45,12 @@ _QUALIFIER = rf"(?i:{_APPROX_WORDS}|{_LOWER_WORDS}|{_UPPER_WORDS})"
 # qualifier ("~", "about", "over", "<") is read back from the text just before it.
 NUMBER_RE = re.compile(rf"(?<![\w.])(?P<num>{_DIGITS})(?P<plus>\+)?\s?(?P<unit>{_UNIT_RE})(?![A-Za-z0-9])")
 _WORD = "|".join(sorted((w for w in NUMBER_WORDS if w not in ("a", "half")), key=len, reverse=True))
-_WORD_FIRST = "|".join(sorted((w for w in NUMBER_WORDS if w not in ("a", "half", "hundred", "thousand")),
-                              key=len, reverse=True))  # "a few hundred milliseconds" is not 100 ms
+_WORD_FIRST = "|".join(
+    sorted((w for w in NUMBER_WORDS if w not in ("a", "half", "hundred", "thousand")), key=len, reverse=True)
+)  # "a few hundred milliseconds" is not 100 ms
 WORD_NUMBER_WITH_UNIT_RE = re.compile(
-    rf"\b(?P<num>(?:{_WORD_FIRST})(?:[\s-]+(?:{_WORD}))*)\s*(?P<unit>{_UNIT_RE})(?![A-Za-z0-9])", re.IGNORECASE)
+    rf"\b(?P<num>(?:{_WORD_FIRST})(?:[\s-]+(?:{_WORD}))*)\s*(?P<unit>{_UNIT_RE})(?![A-Za-z0-9])", re.IGNORECASE
+)
 _QUALIFIER_BEFORE = re.compile(rf"(?:(?<![A-Za-z])(?P<q>{_QUALIFIER}))\s*$")
 _NUMBER_WORD_SET = frozenset(w for w in NUMBER_WORDS if w not in ("a", "half"))
 
@@ -72,8 +76,17 @@ def _hits(sentence: str) -> list[_Hit]:
     out = []
     for m in matches:
         q = _QUALIFIER_BEFORE.search(sentence, max(0, m.start() - 20), m.start())
-        out.append(_Hit(m.group("num"), m.group("unit"), q.group("q").lower() if q else "",
-                        bool(m.groupdict().get("plus")), q.start() if q else m.start(), m.start(), m.end()))
+        out.append(
+            _Hit(
+                m.group("num"),
+                m.group("unit"),
+                q.group("q").lower() if q else "",
+                bool(m.groupdict().get("plus")),
+                q.start() if q else m.start(),
+                m.start(),
+                m.end(),
+            )
+        )
     return sorted(out, key=lambda h: h.num_start)
 
 
@@ -81,11 +94,40 @@ _LOWER_RE = re.compile(rf"^(?:{_LOWER_WORDS})$", re.I)
 _UPPER_RE = re.compile(rf"^(?:{_UPPER_WORDS})$", re.I)
 
 COUNT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("heads_per_gpu", re.compile(r"(?P<num>\d+)\s+(?:attention\s+)?heads\s+(?:per|on each|each|on every)\s+(?:GPU|device|rank)", re.I)),
-    ("heads_per_gpu", re.compile(r"(?:each|every)\s+GPU\s+(?:gets|holds|has|handles|manages|owns|computes|runs)\s+(?P<num>\d+)\s+(?:attention\s+)?heads", re.I)),
-    ("max_sequences", re.compile(r"(?P<approx>(?:about|around|roughly|~|only|at most)\s*)?(?P<num>\d+)\s+(?:full\s+)?(?:\d+[kK]?(?:[- ]token)?\s+)?(?:sequences|seqs|requests)\s+(?:fit|can fit|will fit|would fit|actually fit)", re.I)),
-    ("max_sequences", re.compile(r"fit\s+(?:only\s+)?(?P<approx>(?:about|around|roughly|~)\s*)?(?P<num>\d+)\s+(?:full\s+)?(?:\d+[kK]?(?:[- ]token)?\s+)?(?:sequences|seqs|requests)", re.I)),
-    ("min_gpus", re.compile(r"(?:at least|minimum(?: of)?|need)\s+(?P<num>\d+)\s+GPUs\s+(?:just\s+)?(?:for|to hold)\s+(?:the\s+)?weights", re.I)),
+    (
+        "heads_per_gpu",
+        re.compile(
+            r"(?P<num>\d+)\s+(?:attention\s+)?heads\s+(?:per|on each|each|on every)\s+(?:GPU|device|rank)", re.I
+        ),
+    ),
+    (
+        "heads_per_gpu",
+        re.compile(
+            r"(?:each|every)\s+GPU\s+(?:gets|holds|has|handles|manages|owns|computes|runs)\s+(?P<num>\d+)\s+(?:attention\s+)?heads",
+            re.I,
+        ),
+    ),
+    (
+        "max_sequences",
+        re.compile(
+            r"(?P<approx>(?:about|around|roughly|~|only|at most)\s*)?(?P<num>\d+)\s+(?:full\s+)?(?:\d+[kK]?(?:[- ]token)?\s+)?(?:sequences|seqs|requests)\s+(?:fit|can fit|will fit|would fit|actually fit)",
+            re.I,
+        ),
+    ),
+    (
+        "max_sequences",
+        re.compile(
+            r"fit\s+(?:only\s+)?(?P<approx>(?:about|around|roughly|~)\s*)?(?P<num>\d+)\s+(?:full\s+)?(?:\d+[kK]?(?:[- ]token)?\s+)?(?:sequences|seqs|requests)",
+            re.I,
+        ),
+    ),
+    (
+        "min_gpus",
+        re.compile(
+            r"(?:at least|minimum(?: of)?|need)\s+(?P<num>\d+)\s+GPUs\s+(?:just\s+)?(?:for|to hold)\s+(?:the\s+)?weights",
+            re.I,
+        ),
+    ),
 ]
 
 # --- cues for which quantity a number states ------------------------------------------------------------
@@ -96,37 +138,166 @@ def _c(*words: str) -> re.Pattern[str]:
 
 
 KIND_CUES: dict[str, re.Pattern[str]] = {
-    "free": _c(r"\bleaves?\b", r"\bleft\b", r"\bfree\b", r"headroom", r"remaining", r"room for", r"giv(?:es|ing) us", r"gives? you", r"spare", r"available for"),
-    "gpu_memory": _c(r"A100\s*\(?\s*$", r"fits? (?:in|into|on)\s*(?:an?\s+|the\s+)?(?:A100\s*)?$", r"[<≤]\s*$", r"\bunder\s*$", r"of HBM", r"HBM capacity", r"GPU memory (?:is|of)", r"\bout of\s*$"),
+    "free": _c(
+        r"\bleaves?\b",
+        r"\bleft\b",
+        r"\bfree\b",
+        r"headroom",
+        r"remaining",
+        r"room for",
+        r"giv(?:es|ing) us",
+        r"gives? you",
+        r"spare",
+        r"available for",
+    ),
+    "gpu_memory": _c(
+        r"A100\s*\(?\s*$",
+        r"fits? (?:in|into|on)\s*(?:an?\s+|the\s+)?(?:A100\s*)?$",
+        r"[<≤]\s*$",
+        r"\bunder\s*$",
+        r"of HBM",
+        r"HBM capacity",
+        r"GPU memory (?:is|of)",
+        r"\bout of\s*$",
+    ),
     "block": _c(r"\bblocks?\b", r"\bpages?\b"),
     "kv": _c(r"\bKV\b", r"key[- ]value", r"\bcache\b", r"keys? and (?:a )?values?"),
     "activations": _c(r"activation"),
-    "total_mem": _c(r"\btotal(?: memory| per GPU| footprint| usage)?\s*[:=]", r"\btotal (?:memory|footprint|usage)", r"\bsum\b", r"altogether", r"all in\b", r"all together"),
-    "allreduce": _c(r"all[- ]?reduces?", r"\bring\b", r"\bTP (?:comm|traffic)", r"data volume", r"\bpayload\b", r"tensor[- ]parallel(?:ism)? (?:comm|traffic)"),
-    "pp": _c(r"\bPP\b", r"pipeline", r"\bstages?\b", r"hidden states?", r"hand-?off", r"per transfer", r"point-to-point", r"\bp2p\b", r"activations? (?:sent|passed)"),
+    "total_mem": _c(
+        r"\btotal(?: memory| per GPU| footprint| usage)?\s*[:=]",
+        r"\btotal (?:memory|footprint|usage)",
+        r"\bsum\b",
+        r"altogether",
+        r"all in\b",
+        r"all together",
+    ),
+    "allreduce": _c(
+        r"all[- ]?reduces?",
+        r"\bring\b",
+        r"\bTP (?:comm|traffic)",
+        r"data volume",
+        r"\bpayload\b",
+        r"tensor[- ]parallel(?:ism)? (?:comm|traffic)",
+    ),
+    "pp": _c(
+        r"\bPP\b",
+        r"pipeline",
+        r"\bstages?\b",
+        r"hidden states?",
+        r"hand-?off",
+        r"per transfer",
+        r"point-to-point",
+        r"\bp2p\b",
+        r"activations? (?:sent|passed)",
+    ),
     "weights": _c(r"weights?", r"\bholds?\b", r"\bstores?\b", r"param", r"\bmodel\b", r"quanti"),
     "precision": _c(r"\bFP16\b", r"\bBF16\b", r"\bINT[48]\b", r"\bFP8\b", r"\bFP32\b"),
     "nvlink": _c(r"NVLink", r"NVSwitch", r"intra-?node"),
-    "infiniband": _c(r"InfiniBand", r"\bIB\b", r"\bHDR\b", r"\bNDR\b", r"\bNICs?\b", r"inter-?node", r"between nodes", r"across nodes"),
+    "infiniband": _c(
+        r"InfiniBand",
+        r"\bIB\b",
+        r"\bHDR\b",
+        r"\bNDR\b",
+        r"\bNICs?\b",
+        r"inter-?node",
+        r"between nodes",
+        r"across nodes",
+    ),
     "pcie": _c(r"PCIe", r"host link"),
     "hbm": _c(r"\bHBM", r"memory bandwidth"),
     "bubble": _c(r"bubble", r"\bidle\b"),
-    "comm_time": _c(r"all[- ]?reduces?", r"communication", r"\bcomms?\b", r"\bsync", r"collective", r"NCCL", r"\boverhead\b", r"\badds?\b"),
-    "decode": _c(r"inter-?token", r"\bTPOT\b", r"decode", r"token latency", r"latency per token", r"generation", r"tokens? per second", r"\bITL\b"),
-    "decode_weak": _c(r"per[- ]token", r"per (?:decode )?step", r"/\s*token", r"\blatency\b", r"\bfloor\b", r"lower bound"),
+    "comm_time": _c(
+        r"all[- ]?reduces?",
+        r"communication",
+        r"\bcomms?\b",
+        r"\bsync",
+        r"collective",
+        r"NCCL",
+        r"\boverhead\b",
+        r"\badds?\b",
+    ),
+    "decode": _c(
+        r"inter-?token",
+        r"\bTPOT\b",
+        r"decode",
+        r"token latency",
+        r"latency per token",
+        r"generation",
+        r"tokens? per second",
+        r"\bITL\b",
+    ),
+    "decode_weak": _c(
+        r"per[- ]token", r"per (?:decode )?step", r"/\s*token", r"\blatency\b", r"\bfloor\b", r"lower bound"
+    ),
     "prefill": _c(r"prefill", r"first token", r"\bTTFT\b", r"prompt processing", r"\bprompt\b"),
-    "availability": _c(r"availab", r"uptime", r"nines", r"downtime", r"recover", r"heartbeat", r"timeout", r"failover", r"\bRTO\b", r"\bRPO\b"),
-    "operations": _c(r"restart", r"interval", r"every \d", r"reload", r"loading", r"checkpoint", r"snapshot", r"drain", r"rollout", r"canary", r"warm(?:ing)?[- ]up", r"\bNVMe\b", r"\bdisk\b"),
+    "availability": _c(
+        r"availab",
+        r"uptime",
+        r"nines",
+        r"downtime",
+        r"recover",
+        r"heartbeat",
+        r"timeout",
+        r"failover",
+        r"\bRTO\b",
+        r"\bRPO\b",
+    ),
+    "operations": _c(
+        r"restart",
+        r"interval",
+        r"every \d",
+        r"reload",
+        r"loading",
+        r"checkpoint",
+        r"snapshot",
+        r"drain",
+        r"rollout",
+        r"canary",
+        r"warm(?:ing)?[- ]up",
+        r"\bNVMe\b",
+        r"\bdisk\b",
+    ),
 }
 # Weak cues lose to any strong cue nearby: "the all-reduce takes 0.19 ms per step" is communication.
 _CUE_PENALTY = {"decode_weak": 60}
 SCOPE_CUES: dict[str, re.Pattern[str]] = {
-    "per_gpu": _c(r"per[- ](?:GPU|device|rank|shard|card)", r"each GPU", r"every GPU", r"/\s*GPU", r"on each", r"a GPU\b", r"a single GPU", r"one GPU"),
+    "per_gpu": _c(
+        r"per[- ](?:GPU|device|rank|shard|card)",
+        r"each GPU",
+        r"every GPU",
+        r"/\s*GPU",
+        r"on each",
+        r"a GPU\b",
+        r"a single GPU",
+        r"one GPU",
+    ),
     "per_token": _c(r"per[- ]token", r"each token", r"/\s*token", r"a token\b", r"every token", r"one token"),
-    "per_sequence": _c(r"per[- ](?:\d+(?:\.\d+)?[kK]?[- ]?(?:token\s+)?)?(?:sequence|seq|request)", r"each (?:sequence|request)", r"one (?:\d+[kK]?[- ]token )?(?:sequence|request)", r"a (?:single |full )?(?:\d+[kK]?(?:[- ]token)? )?(?:sequence|request)\b"),
+    "per_sequence": _c(
+        r"per[- ](?:\d+(?:\.\d+)?[kK]?[- ]?(?:token\s+)?)?(?:sequence|seq|request)",
+        r"each (?:sequence|request)",
+        r"one (?:\d+[kK]?[- ]token )?(?:sequence|request)",
+        r"a (?:single |full )?(?:\d+[kK]?(?:[- ]token)? )?(?:sequence|request)\b",
+    ),
     "per_layer": _c(r"per[- ]layer", r"each layer", r"every layer", r"a layer\b", r"one layer"),
-    "per_step": _c(r"per (?:decode )?step", r"per forward", r"forward pass", r"per iteration", r"all layers", r"\b\d+ layers", r"whole step", r"each step"),
-    "per_allreduce": _c(r"per all[- ]?reduce", r"each all[- ]?reduce", r"one all[- ]?reduce", r"a single all[- ]?reduce", r"one small all[- ]?reduce", r"per call", r"per collective"),
+    "per_step": _c(
+        r"per (?:decode )?step",
+        r"per forward",
+        r"forward pass",
+        r"per iteration",
+        r"all layers",
+        r"\b\d+ layers",
+        r"whole step",
+        r"each step",
+    ),
+    "per_allreduce": _c(
+        r"per all[- ]?reduce",
+        r"each all[- ]?reduce",
+        r"one all[- ]?reduce",
+        r"a single all[- ]?reduce",
+        r"one small all[- ]?reduce",
+        r"per call",
+        r"per collective",
+    ),
     "total": _c(r"\btotal\b", r"in all", r"overall", r"whole model", r"altogether", r"entire", r"full model"),
 }
 
@@ -136,8 +307,16 @@ _N = r"(?<![\w,.])(\d+)(?![.,]\d)"  # a number that starts the phrase ("4-way TP
 _NA = r"(\d+)(?![.,]\d)"  # a number after its label ("TP4", "batch of 16")
 ASSUMPTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("tp", re.compile(rf"{_N}[- ]?(?:way|x|×)\s*(?:TP|tensor)", re.I)),
-    ("tp", re.compile(rf"\bTP\s*(?:=|:|of|degree(?: of)?|across|over)?\s*{_NA}\b(?!\s*(?:[KMGT]i?B|ms|%|GPUs? of))", re.I)),
-    ("tp", re.compile(rf"tensor[- ]parallel(?:ism)?\s*(?:of|=|degree(?: of)?|across|over|with)\s*(?:all\s+)?{_NA}\b", re.I)),
+    (
+        "tp",
+        re.compile(rf"\bTP\s*(?:=|:|of|degree(?: of)?|across|over)?\s*{_NA}\b(?!\s*(?:[KMGT]i?B|ms|%|GPUs? of))", re.I),
+    ),
+    (
+        "tp",
+        re.compile(
+            rf"tensor[- ]parallel(?:ism)?\s*(?:of|=|degree(?: of)?|across|over|with)\s*(?:all\s+)?{_NA}\b", re.I
+        ),
+    ),
     ("pp", re.compile(rf"{_N}[- ]?(?:way|x|×)\s*(?:PP|pipeline)", re.I)),
     ("pp", re.compile(rf"\bPP\s*(?:=|:|of|degree(?: of)?)?\s*{_NA}\b(?!\s*(?:[KMGT]i?B|ms|%))", re.I)),
     ("pp", re.compile(rf"{_N}\s+(?:pipeline\s+|PP\s+)?stages", re.I)),
@@ -146,11 +325,21 @@ ASSUMPTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("dp", re.compile(rf"{_N}\s+(?:model\s+)?replicas", re.I)),
     ("dp", re.compile(rf"\bDP\s*(?:=|:|of)?\s*{_NA}\b", re.I)),
     ("batch", re.compile(rf"batch(?:\s+size)?\s*(?:of|=|:)?\s*{_NA}\b", re.I)),
-    ("batch", re.compile(rf"{_N}\s+(?:concurrent\s+|active\s+|simultaneous\s+|in-flight\s+)?(?:seqs|sequences|requests)\b", re.I)),
+    (
+        "batch",
+        re.compile(
+            rf"{_N}\s+(?:concurrent\s+|active\s+|simultaneous\s+|in-flight\s+)?(?:seqs|sequences|requests)\b", re.I
+        ),
+    ),
     ("batch", re.compile(rf"\bb\s*=\s*{_NA}\b")),
     ("context", re.compile(r"(\d+(?:\.\d+)?)\s*[kK]\s*(?:-?token\s+)?(?:ctx|context|sequences?|window)", re.I)),
     ("context", re.compile(r"(?:sequences?|seqs|requests) (?:of|at) (\d+(?:\.\d+)?)\s*[kK]\b", re.I)),
-    ("context", re.compile(r"(?:context|sequence length|seq len|ctx)\s*(?:of|=|:|length of|is)?\s*(\d[\d,]*)\s*(?:tokens?)?", re.I)),
+    (
+        "context",
+        re.compile(
+            r"(?:context|sequence length|seq len|ctx)\s*(?:of|=|:|length of|is)?\s*(\d[\d,]*)\s*(?:tokens?)?", re.I
+        ),
+    ),
     ("context", re.compile(r"(\d[\d,]{2,})[- ]token\s+(?:context|sequences?|window)", re.I)),
     ("tp", re.compile(rf"(?:all[- ]?reduce|\bring\b|tensor|\bTP\b).*?\bfor\s+{_NA}[- ]way\b", re.I)),
     ("micro_batches", re.compile(rf"{_N}\s+micro-?batch(?:es)?", re.I)),
@@ -158,8 +347,11 @@ ASSUMPTION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 # A pattern is only tried on text that has one of its words (most sentences name no degree at all).
 _DEGREE_WORDS = {
-    "tp": ("tp", "tensor"), "pp": ("pp", "pipeline", "stage"), "dp": ("dp", "replica"),
-    "batch": ("batch", "seq", "request", "b="), "context": ("k", "context", "ctx", "seq", "token"),
+    "tp": ("tp", "tensor"),
+    "pp": ("pp", "pipeline", "stage"),
+    "dp": ("dp", "replica"),
+    "batch": ("batch", "seq", "request", "b="),
+    "context": ("k", "context", "ctx", "seq", "token"),
     "micro_batches": ("micro", "m="),
 }
 _PROMPT = re.compile(r"prompt|prefill", re.I)
@@ -174,23 +366,80 @@ _DEGREE_OK = {
     "context": lambda v: 128 <= v <= 1_048_576,
 }
 _PRECISION_RE = re.compile(r"\b(FP32|FP16|BF16|FP8|INT8|INT4)\b", re.I)
-_PRECISION_NOUN_AFTER = re.compile(r"^[\s\-()]*(?:(?!and\b|or\b|FP|INT|BF)\w+\s+){0,2}?(weights?|KV|cache|activations?|params?|parameters|model)\b", re.I)
+_PRECISION_NOUN_AFTER = re.compile(
+    r"^[\s\-()]*(?:(?!and\b|or\b|FP|INT|BF)\w+\s+){0,2}?(weights?|KV|cache|activations?|params?|parameters|model)\b",
+    re.I,
+)
 _KV_BEFORE = re.compile(r"(?:\bKV\b|cache)[^.;,]{0,20}$", re.I)
-_PRECISION_CHOSEN = _c(r"switch(?:ing)? to", r"\buse\b", r"\busing\b", r"go(?:ing)? with", r"\bassum", r"let'?s", r"\bwe'?ll\b", r"\bI'?ll\b", r"\bI'?d\b", r"\bserve\b", r"\bserving\b", r"\bdeploy", r"quantiz\w* (?:the )?(?:weights )?to", r"\bsay\b", r"\bmove to\b", r"\bchoose\b", r"\bpick\b")
-_HYBRID_RE = re.compile(r"(\d+)\s*(?:PP|pipeline)\s*[x×*]\s*(\d+)\s*(?:TP|tensor)|(\d+)\s*(?:TP|tensor)\s*[x×*]\s*(\d+)\s*(?:PP|pipeline)", re.I)
+_PRECISION_CHOSEN = _c(
+    r"switch(?:ing)? to",
+    r"\buse\b",
+    r"\busing\b",
+    r"go(?:ing)? with",
+    r"\bassum",
+    r"let'?s",
+    r"\bwe'?ll\b",
+    r"\bI'?ll\b",
+    r"\bI'?d\b",
+    r"\bserve\b",
+    r"\bserving\b",
+    r"\bdeploy",
+    r"quantiz\w* (?:the )?(?:weights )?to",
+    r"\bsay\b",
+    r"\bmove to\b",
+    r"\bchoose\b",
+    r"\bpick\b",
+)
+_HYBRID_RE = re.compile(
+    r"(\d+)\s*(?:PP|pipeline)\s*[x×*]\s*(\d+)\s*(?:TP|tensor)|(\d+)\s*(?:TP|tensor)\s*[x×*]\s*(\d+)\s*(?:PP|pipeline)",
+    re.I,
+)
 _GPU_COUNT_RE = re.compile(r"(?:across|over|on|to|/)\s*(\d+)\s+GPUs", re.I)
-_PURE_TP_RE = re.compile(r"pure\s+(?:\d+[- ]way\s+)?(?:TP|tensor)|(?:TP|tensor[- ]parallel\w*)\s+only|only\s+(?:TP|tensor)|(?:8[- ]way\s+)?TP\s+alone", re.I)
-_PURE_PP_RE = re.compile(r"pure\s+(?:\d+[- ]way\s+)?(?:PP|pipeline)|(?:PP|pipeline[- ]parallel\w*)\s+only|only\s+(?:PP|pipeline)", re.I)
+_PURE_TP_RE = re.compile(
+    r"pure\s+(?:\d+[- ]way\s+)?(?:TP|tensor)|(?:TP|tensor[- ]parallel\w*)\s+only|only\s+(?:TP|tensor)|(?:8[- ]way\s+)?TP\s+alone",
+    re.I,
+)
+_PURE_PP_RE = re.compile(
+    r"pure\s+(?:\d+[- ]way\s+)?(?:PP|pipeline)|(?:PP|pipeline[- ]parallel\w*)\s+only|only\s+(?:PP|pipeline)", re.I
+)
 
 # Hypotheticals. A contrast ("instead of X") makes only what follows it hypothetical; a condition ("if we",
 # "with pure TP") its whole clause. Clauses end at ';', ', but', ', while', ', whereas'.
-_CLAUSE_SPLIT = re.compile(r";|,?\s+but\s+|,\s*(?:while|whereas|so|and|then)\s+|(?<=[A-Za-z,])\s+-{1,2}\s+(?=[A-Za-z])|\s+—\s+")
-_CONTRAST = _c(r"instead of", r"rather than", r"compared (?:to|with)", r"\bvs\.?\b", r"versus", r"as opposed to",
-               r"\bsame as\b", r"\bjust like\b", r"\bas with\b")
-_CONDITION = _c(r"\bpure\s+(?:\d+[- ]way\s+)?(?:TP|PP|DP|tensor|pipeline|data)", r"\bif\b", r"alternatively", r"\bwould\b", r"\bcould\b",
-                r"\bhypothetically\b", r"\bsuppose\b", r"\bimagine\b", r"\bonly TP\b", r"\bTP alone\b", r"\bnaive(?:ly)?\b",
-                r"\bwithout\b", r"\bfor comparison\b", r"\bunless\b", r"\balternatives?\b", r"\bviable\b",
-                r"\boptions?\b", r"\bconsider", r"\bbenchmark")
+_CLAUSE_SPLIT = re.compile(
+    r";|,?\s+but\s+|,\s*(?:while|whereas|so|and|then)\s+|(?<=[A-Za-z,])\s+-{1,2}\s+(?=[A-Za-z])|\s+—\s+"
+)
+_CONTRAST = _c(
+    r"instead of",
+    r"rather than",
+    r"compared (?:to|with)",
+    r"\bvs\.?\b",
+    r"versus",
+    r"as opposed to",
+    r"\bsame as\b",
+    r"\bjust like\b",
+    r"\bas with\b",
+)
+_CONDITION = _c(
+    r"\bpure\s+(?:\d+[- ]way\s+)?(?:TP|PP|DP|tensor|pipeline|data)",
+    r"\bif\b",
+    r"alternatively",
+    r"\bwould\b",
+    r"\bcould\b",
+    r"\bhypothetically\b",
+    r"\bsuppose\b",
+    r"\bimagine\b",
+    r"\bonly TP\b",
+    r"\bTP alone\b",
+    r"\bnaive(?:ly)?\b",
+    r"\bwithout\b",
+    r"\bfor comparison\b",
+    r"\bunless\b",
+    r"\balternatives?\b",
+    r"\bviable\b",
+    r"\boptions?\b",
+    r"\bconsider",
+    r"\bbenchmark",
+)
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'\-*])|\n+")
 _EXPR_OPS = re.compile(r"[×x*/÷+\-]")
@@ -374,8 +623,18 @@ _ANY_SCOPE = re.compile("|".join(f"(?P<{k}>{p.pattern})" for k, p in SCOPE_CUES.
 
 _TARGET = _c(r"\bP9\d\b", r"\bSLO\b", r"\bSLA\b", r"\btarget", r"requirement", r"budget", r"\bgoal\b")
 _TARGET_IF_BOUND = _c(r"should", r"\bmust\b", r"\bneeds? to\b", r"\bkeep\b", r"\bstay\b")
-_BYTES_KINDS = ("free", "gpu_memory", "block", "kv", "activations", "total_mem", "allreduce", "pp", "weights",
-                "precision")
+_BYTES_KINDS = (
+    "free",
+    "gpu_memory",
+    "block",
+    "kv",
+    "activations",
+    "total_mem",
+    "allreduce",
+    "pp",
+    "weights",
+    "precision",
+)
 _TIME_KINDS = ("prefill", "decode", "decode_weak", "comm_time", "pp")
 
 
@@ -400,7 +659,8 @@ class _Where:
 
 _LABEL_AFTER = re.compile(
     r"\s*(?:of\s+(?:the\s+)?)?(?:(?:FP16|BF16|FP8|INT8|INT4|FP32)\s+)?(?:(weights?|params?|parameters)|(KV|key|cache)|(activations?))\b",
-    re.I)
+    re.I,
+)
 _MEMORY_MINUS = re.compile(r"^\s*80(?:\.0+)?\s*(?:GB|GiB)?\s*-")
 
 
@@ -413,8 +673,11 @@ def _bytes_kind(w: _Where, ctx: _Context) -> str | None:
     """What a byte figure measures: a label right after it ("5 GB activations", "350 GB of weights") wins,
     then written arithmetic (a sum is a total, "80 - x" what is left), then the nearest cue."""
     label = _LABEL_AFTER.match(w.after)
-    if not label and any(abs(w.base_value / g - 1) < 0.01 for g in _GPU_SIZES) and (
-            _GPU_WORDS.search(w.clause_before[-40:] + w.clause_after[:25]) or _INTO_RE.search(w.before[-12:])):
+    if (
+        not label
+        and any(abs(w.base_value / g - 1) < 0.01 for g in _GPU_SIZES)
+        and (_GPU_WORDS.search(w.clause_before[-40:] + w.clause_after[:25]) or _INTO_RE.search(w.before[-12:]))
+    ):
         return "gpu_memory"  # "the A100 has 80 GB", "80 GB of HBM per card"
     if label and not KIND_CUES["free"].search(w.before[-25:]):
         return "weights" if label.group(1) else "kv" if label.group(2) else "activations"
@@ -448,7 +711,9 @@ def _allreduce_quantities(w: _Where) -> list[str]:
     return ["allreduce_message", "allreduce_ring_bytes"]
 
 
-_BYTE_FIGURE_KINDS = frozenset({"free", "gpu_memory", "activations", "total_mem", "pp", "weights", "block", "kv", "allreduce"})
+_BYTE_FIGURE_KINDS = frozenset(
+    {"free", "gpu_memory", "activations", "total_mem", "pp", "weights", "block", "kv", "allreduce"}
+)
 
 
 def _bytes_quantities(w: _Where, ctx: _Context) -> tuple[list[str], bool]:
@@ -469,17 +734,26 @@ def _bytes_quantities(w: _Where, ctx: _Context) -> tuple[list[str], bool]:
         if scope == "per_layer":
             return [], False
         return {"per_gpu": ["weights_per_gpu"], "total": ["weights_total"]}.get(
-            scope or "", ["weights_total", "weights_per_gpu"]), False
+            scope or "", ["weights_total", "weights_per_gpu"]
+        ), False
     if kind == "block":
         return (["kv_block_per_gpu"], False) if "per_gpu" in w.scopes or ctx.scope == "per_gpu" else ([], False)
     if kind == "kv":
         return _kv_quantities(w, ctx), False
     if kind == "allreduce":
-        by_scope = {"per_layer": ["allreduce_per_layer"], "per_step": ["tp_volume_per_step"],
-                    "per_token": ["tp_volume_per_token"]}
+        by_scope = {
+            "per_layer": ["allreduce_per_layer"],
+            "per_step": ["tp_volume_per_step"],
+            "per_token": ["tp_volume_per_token"],
+        }
         return by_scope.get(w.scope or "") or _allreduce_quantities(w), False
-    return {"free": ["free_per_gpu"], "gpu_memory": ["gpu_memory"], "activations": ["activations"],
-            "total_mem": ["per_gpu_total"], "pp": ["pp_handoff_bytes"]}[kind], False
+    return {
+        "free": ["free_per_gpu"],
+        "gpu_memory": ["gpu_memory"],
+        "activations": ["activations"],
+        "total_mem": ["per_gpu_total"],
+        "pp": ["pp_handoff_bytes"],
+    }[kind], False
 
 
 _KV_SCOPES = ("per_token", "per_sequence", "per_gpu", "total", "per_layer")
@@ -511,11 +785,13 @@ def _time_quantities(w: _Where, ctx: _Context) -> list[str]:
     prefill, all-reduces per step or a pipeline hand-off. Operations times (restarts, heartbeats, recovery)
     are not claims the arithmetic can check."""
     clause = w.clause_before + w.clause_after
-    if (KIND_CUES["availability"].search(w.sentence) or KIND_CUES["operations"].search(clause)) \
-            and not KIND_CUES["decode"].search(clause):
+    if (KIND_CUES["availability"].search(w.sentence) or KIND_CUES["operations"].search(clause)) and not KIND_CUES[
+        "decode"
+    ].search(clause):
         return []
     if _TARGET.search(clause) or (
-            w.bound == "upper" and (_TARGET.search(w.sentence) or _TARGET_IF_BOUND.search(w.sentence))):
+        w.bound == "upper" and (_TARGET.search(w.sentence) or _TARGET_IF_BOUND.search(w.sentence))
+    ):
         return ["ttft_target"] if KIND_CUES["prefill"].search(w.sentence) else ["latency_target"]
     if w.scope == "per_allreduce" or (re.match(r"\s*each\b", w.after) and KIND_CUES["allreduce"].search(w.sentence)):
         return ["allreduce_time"]
@@ -529,8 +805,11 @@ def _time_quantities(w: _Where, ctx: _Context) -> list[str]:
         return list(prev.quantities)  # "0.14 s at full utilisation, so about 0.3 s in practice"
     if kind is None:
         kind, _ = _nearest_kind(w.before, "", _TIME_KINDS)
-    if re.match(r"\s*per (?:pipeline )?stage\b", w.after) and kind in ("pp", "decode", "decode_weak", None) \
-            and re.search(r"HBM|weights|\bread|TB/s|floor", w.sentence, re.I):
+    if (
+        re.match(r"\s*per (?:pipeline )?stage\b", w.after)
+        and kind in ("pp", "decode", "decode_weak", None)
+        and re.search(r"HBM|weights|\bread|TB/s|floor", w.sentence, re.I)
+    ):
         return ["decode_latency_per_stage"]  # "reads its 43.75 GB at 2 TB/s, that is 21.5 ms per stage"
     if w.divides_by_rate or (kind in ("comm_time", "decode_weak", None) and ctx.kind in ("allreduce", "pp")):
         if kind in ("decode", "prefill") and not w.divides_by_rate:
@@ -539,8 +818,13 @@ def _time_quantities(w: _Where, ctx: _Context) -> list[str]:
         if pp_kind or (kind is None and ctx.kind == "pp"):
             return ["pp_handoff_time"]
         return ["tp_comm_time"]
-    return {"prefill": ["prefill_time"], "decode": ["decode_latency"], "decode_weak": ["decode_latency"],
-            "comm_time": ["tp_comm_time"], "pp": ["pp_handoff_time"]}.get(kind or "", [])
+    return {
+        "prefill": ["prefill_time"],
+        "decode": ["decode_latency"],
+        "decode_weak": ["decode_latency"],
+        "comm_time": ["tp_comm_time"],
+        "pp": ["pp_handoff_time"],
+    }.get(kind or "", [])
 
 
 def _rate_quantities(w: _Where, ctx: _Context) -> list[str]:
@@ -572,8 +856,11 @@ def _quantities_for(dim: str, w: _Where, ctx: _Context) -> tuple[list[str], bool
     if dim == "flop":
         return (["flops_per_token"] if w.scope == "per_token" else ["prefill_flops"]), False
     if dim == "flops":  # "312 TFLOPS": the GPU's peak, unless it is a rate the candidate worked out
-        return (["gpu_flops"] if re.search(r"A100|GPU|each|dense|sparse|peak|tensor", w.clause_before[-40:]
-                                             + w.clause_after[:25], re.I) else []), False
+        return (
+            ["gpu_flops"]
+            if re.search(r"A100|GPU|each|dense|sparse|peak|tensor", w.clause_before[-40:] + w.clause_after[:25], re.I)
+            else []
+        ), False
     return [], False
 
 
@@ -608,7 +895,9 @@ _EXPR_PIECE = re.compile(
     re.S,
 )
 _FIT_YES = re.compile(r"[<≤]\s*\d|fits?\b(?! only)|✓|under (?:the )?\d+\s*GB|within", re.I)
-_FIT_NO = re.compile(r"doesn'?t fit|does not fit|won'?t fit|too (?:big|large)|exceeds?|over (?:the )?\d+\s*GB|[>≥]\s*\d|✗|✘", re.I)
+_FIT_NO = re.compile(
+    r"doesn'?t fit|does not fit|won'?t fit|too (?:big|large)|exceeds?|over (?:the )?\d+\s*GB|[>≥]\s*\d|✗|✘", re.I
+)
 
 
 def _expression_before(sentence: str, num_start: int) -> str | None:
@@ -698,8 +987,7 @@ def _numbers_in_sentence(sentence: str, offset: int, turn_index: int, ctx: _Cont
     for h in _hits(sentence):
         if any(s <= h.num_start < e for s, e in taken):
             continue
-        region, assumptions, inherited = next((x for x in regions if x[0].start <= h.num_start < x[0].end),
-                                              regions[-1])
+        region, assumptions, inherited = next((x for x in regions if x[0].start <= h.num_start < x[0].end), regions[-1])
         found = _classify(h, sentence, region, offset, turn_index, assumptions, ctx)
         if found is None:
             continue
@@ -715,12 +1003,22 @@ def _numbers_in_sentence(sentence: str, offset: int, turn_index: int, ctx: _Cont
                 continue
             taken.append((m.start("num"), m.end("num")))
             assumptions = next((x[1] for x in regions if x[0].start <= m.start("num") < x[0].end), regions[-1][1])
-            out.append(FoundNumber(
-                turn=turn_index, start=offset + m.start("num"), end=offset + m.end(),
-                value=float(m.group("num")), unit="count",
-                approx=bool(m.groupdict().get("approx")), quote=sentence.strip(), quantities=[quantity],
-                assumptions=dict(assumptions), expression=None, operand=False, claims_fit=None,
-            ))
+            out.append(
+                FoundNumber(
+                    turn=turn_index,
+                    start=offset + m.start("num"),
+                    end=offset + m.end(),
+                    value=float(m.group("num")),
+                    unit="count",
+                    approx=bool(m.groupdict().get("approx")),
+                    quote=sentence.strip(),
+                    quantities=[quantity],
+                    assumptions=dict(assumptions),
+                    expression=None,
+                    operand=False,
+                    claims_fit=None,
+                )
+            )
     if KIND_CUES["bubble"].search(sentence):
         ctx.kind = "bubble"
     elif not out:  # a sentence that sets the topic ("The KV cache is sharded...") for the figures after it
@@ -736,7 +1034,9 @@ def _last_topic(sentence: str) -> str | None:
 
 _RANGE_BEFORE = re.compile(r"\d(?:\.\d+)?\s*(?:to|-|–)\s*$")
 _NEGATED = re.compile(r"(?:\bnot|\bnever|n't)\b[^,.;:]{0,40}$", re.I)
-_RESTATE = re.compile(r"(?:which is|that is|that's|i\.e\.,?|aka|or)\s*(?:about|roughly|around|~|≈)?\s*$|\(\s*(?:~|≈)?\s*$", re.I)
+_RESTATE = re.compile(
+    r"(?:which is|that is|that's|i\.e\.,?|aka|or)\s*(?:about|roughly|around|~|≈)?\s*$|\(\s*(?:~|≈)?\s*$", re.I
+)
 
 
 def _restated(w: _Where, dim: str, ctx: _Context) -> tuple[list[str], bool] | None:
@@ -759,8 +1059,9 @@ def _value(raw_num: str) -> float:
         return words_to_number(raw_num) or 0.0
 
 
-def _where(h: _Hit, sentence: str, region: _Region, bound: str | None, expr: str | None,
-           taken: list[tuple[int, int]]) -> _Where:
+def _where(
+    h: _Hit, sentence: str, region: _Region, bound: str | None, expr: str | None, taken: list[tuple[int, int]]
+) -> _Where:
     """Where a number sits. Its scope is named in its own clause, or by a line label, or else in the text
     before it back to the clause of the previous figure ("the 80 GB on one GPU, so ... it's 87.5 GB": "one GPU"
     belongs to the 80 GB), not counting the number's own arithmetic ("each GPU holds 175GB/2/4 = 21.875 GB")."""
@@ -777,8 +1078,19 @@ def _where(h: _Hit, sentence: str, region: _Region, bound: str | None, expr: str
     window = before[window_start : max(window_start, expr_start)]
     scope = clause_scopes[0] if clause_scopes else next(iter(_scopes(window, "")), None)
     divides = bool(expr and re.search(r"/\s*\d[\d.,]*\s*(?:[GMT]B/s|Gb/s|TB/s|GB/sec|Gbps)", expr, re.I))
-    return _Where(before, after, clause_before, clause_after, sentence, scope, all_scopes, bound, divides, expr,
-                  clause_scopes[0] if clause_scopes else None)
+    return _Where(
+        before,
+        after,
+        clause_before,
+        clause_after,
+        sentence,
+        scope,
+        all_scopes,
+        bound,
+        divides,
+        expr,
+        clause_scopes[0] if clause_scopes else None,
+    )
 
 
 def _clause_end(sentence: str, end: int, region: _Region) -> int:
@@ -799,8 +1111,9 @@ def _skip(value: float, raw_unit: str, unit_dim: str, canonical: str, after: str
     return unit_dim == "count"
 
 
-def _classify(h: _Hit, sentence: str, region: _Region, offset: int, turn_index: int,
-              assumptions: Assumptions, ctx: _Context) -> FoundNumber | None:
+def _classify(
+    h: _Hit, sentence: str, region: _Region, offset: int, turn_index: int, assumptions: Assumptions, ctx: _Context
+) -> FoundNumber | None:
     """One number-with-unit as a claim, or None. A negated figure ("I would not promise 10 ms") comes back
     with `negated` set: not a claim, but the figure a restatement after it ("which is ...") refers to."""
     unit = parse_unit(h.unit)
@@ -817,7 +1130,8 @@ def _classify(h: _Hit, sentence: str, region: _Region, offset: int, turn_index: 
     w.base_value = value * unit.factor
     w.multiplied = bool(re.match(r"\s*[x×*]\s*\d", after))
     operand = bool(re.match(r"\s*(?:FP16|BF16|INT\d|FP\d)?\s*[/×x*÷]\s*\d", after, re.I)) or bool(
-        re.search(r"[/×*÷]\s*$", before))
+        re.search(r"[/×*÷]\s*$", before)
+    )
     if operand and unit.dimension == "bytes" and re.match(r"\s*(?:FP16|BF16|INT\d|FP\d)?\s*[/÷]", after, re.I):
         w.scope = w.clause_scope = "total"  # a figure being divided up is the whole
     key = (round(value, 6), unit.canonical)
@@ -825,11 +1139,21 @@ def _classify(h: _Hit, sentence: str, region: _Region, offset: int, turn_index: 
     if not quantities:
         return None
     return FoundNumber(
-        turn=turn_index, start=offset + h.num_start, end=offset + h.end, value=value, unit=unit.canonical,
-        approx=bool(qualifier) and bound is None, quote=sentence.strip(), quantities=quantities,
+        turn=turn_index,
+        start=offset + h.num_start,
+        end=offset + h.end,
+        value=value,
+        unit=unit.canonical,
+        approx=bool(qualifier) and bound is None,
+        quote=sentence.strip(),
+        quantities=quantities,
         assumptions={**assumptions, **_read_precisions(w.clause_before + " " + w.clause_after)},
-        expression=expr, operand=operand, claims_fit=_claims_fit(quantities[0], before, after),
-        lower_bound=bound == "lower", upper_bound=bound == "upper", guessed=guessed,
+        expression=expr,
+        operand=operand,
+        claims_fit=_claims_fit(quantities[0], before, after),
+        lower_bound=bound == "lower",
+        upper_bound=bound == "upper",
+        guessed=guessed,
         negated=bool(_NEGATED.search(before)),
     )
 
@@ -847,8 +1171,13 @@ def _what_it_states(w: _Where, dim: str, key: tuple[float, str], ctx: _Context) 
 
 def _recall(quantities: list[str], ctx: _Context) -> tuple[list[str], bool]:
     """An earlier figure's quantities, and, for a size, its topic for the figures after it."""
-    topic = {"kv": "kv", "weights": "weights", "allreduce": "allreduce", "tp_volume": "allreduce",
-             "pp_handoff_bytes": "pp"}
+    topic = {
+        "kv": "kv",
+        "weights": "weights",
+        "allreduce": "allreduce",
+        "tp_volume": "allreduce",
+        "pp_handoff_bytes": "pp",
+    }
     ctx.kind = next((k for prefix, k in topic.items() if quantities[0].startswith(prefix)), ctx.kind)
     return quantities, False
 
@@ -894,8 +1223,17 @@ def extract_numeric_claims(transcript: Transcript, finder: NumberFinder | None =
                 assumptions[flag] = 1
         if f.inherited:
             assumptions["_inherited"] = ",".join(f.inherited)
-        claims.append(NumericClaim(
-            turn=f.turn, quote=f.quote, quantity=f.quantities[0], value=f.value, unit=f.unit, approx=f.approx,
-            assumptions=assumptions, expression=f.expression, claims_fit=f.claims_fit,
-        ))
+        claims.append(
+            NumericClaim(
+                turn=f.turn,
+                quote=f.quote,
+                quantity=f.quantities[0],
+                value=f.value,
+                unit=f.unit,
+                approx=f.approx,
+                assumptions=assumptions,
+                expression=f.expression,
+                claims_fit=f.claims_fit,
+            )
+        )
     return claims

@@ -110,6 +110,7 @@ def _valid_regex(pattern: str) -> str:
 
 Regex = Annotated[str, AfterValidator(_valid_regex)]
 
+
 def _any_match(patterns: Iterable[re.Pattern[str]], sentence: str) -> bool:
     flat = squash(sentence)
     return any(p.search(flat) for p in patterns)

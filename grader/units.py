@@ -63,19 +63,55 @@ UNITS.update(
 
 # Spoken and written spellings -> canonical. Matched case-sensitively first (Gb vs GB matters), then folded.
 _ALIASES: dict[str, str] = {
-    "bytes": "B", "byte": "B",
-    "gigs": "GB", "gig": "GB", "gbs": "GB", "gbytes": "GB",
-    "gbps": "Gb/s", "gbit/s": "Gb/s", "gbits/s": "Gb/s", "gigabits per second": "Gb/s", "gigabit": "Gb/s",
-    "gigabits": "Gb", "megabits": "Mb", "terabits": "Tb", "gbit": "Gb", "gbits": "Gb",
-    "gbyte/s": "GB/s", "gb/sec": "GB/s", "gbytes/s": "GB/s",
-    "sec": "s", "secs": "s", "second": "s", "seconds": "s",
-    "msec": "ms", "millisecond": "ms", "milliseconds": "ms", "millis": "ms",
-    "μs": "us", "µs": "us", "usec": "us", "microsecond": "us", "microseconds": "us",
-    "nanosecond": "ns", "nanoseconds": "ns",
-    "minute": "min", "minutes": "min", "mins": "min",
-    "percent": "%", "per cent": "%", "pct": "%",
-    "tflops": "TFLOPS", "tflop/s": "TFLOPS", "teraflops": "TFLOPS", "pflops": "PFLOPS", "gflops": "GFLOPS",
-    "tflop": "TFLOP", "gflop": "GFLOP", "pflop": "PFLOP", "flop": "FLOP",
+    "bytes": "B",
+    "byte": "B",
+    "gigs": "GB",
+    "gig": "GB",
+    "gbs": "GB",
+    "gbytes": "GB",
+    "gbps": "Gb/s",
+    "gbit/s": "Gb/s",
+    "gbits/s": "Gb/s",
+    "gigabits per second": "Gb/s",
+    "gigabit": "Gb/s",
+    "gigabits": "Gb",
+    "megabits": "Mb",
+    "terabits": "Tb",
+    "gbit": "Gb",
+    "gbits": "Gb",
+    "gbyte/s": "GB/s",
+    "gb/sec": "GB/s",
+    "gbytes/s": "GB/s",
+    "sec": "s",
+    "secs": "s",
+    "second": "s",
+    "seconds": "s",
+    "msec": "ms",
+    "millisecond": "ms",
+    "milliseconds": "ms",
+    "millis": "ms",
+    "μs": "us",
+    "µs": "us",
+    "usec": "us",
+    "microsecond": "us",
+    "microseconds": "us",
+    "nanosecond": "ns",
+    "nanoseconds": "ns",
+    "minute": "min",
+    "minutes": "min",
+    "mins": "min",
+    "percent": "%",
+    "per cent": "%",
+    "pct": "%",
+    "tflops": "TFLOPS",
+    "tflop/s": "TFLOPS",
+    "teraflops": "TFLOPS",
+    "pflops": "PFLOPS",
+    "gflops": "GFLOPS",
+    "tflop": "TFLOP",
+    "gflop": "GFLOP",
+    "pflop": "PFLOP",
+    "flop": "FLOP",
 }
 for word, p in _WORD_PREFIX.items():
     if word:
@@ -117,7 +153,9 @@ def parse_unit(text: str) -> Unit | None:
 
 
 _PLURAL_WORK = {f"{p}FLOPs": f"{p}FLOP" for p in ("", "G", "T", "P")}
-_CASELESS = {k.lower(): k for k in ("s", "ms", "us", "ns", "min", "TFLOPS", "PFLOPS", "GFLOPS", "TFLOP", "GFLOP", "PFLOP")}
+_CASELESS = {
+    k.lower(): k for k in ("s", "ms", "us", "ns", "min", "TFLOPS", "PFLOPS", "GFLOPS", "TFLOP", "GFLOP", "PFLOP")
+}
 
 
 def unit_spellings() -> list[str]:
@@ -144,10 +182,34 @@ def in_unit(value_base: float, canonical: str) -> float:
 _SMALL = {
     w: i
     for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
-_TENS = {w: 10 * (i + 2) for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])}
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+}
 _SCALES = {"hundred": 100, "thousand": 1000}
 NUMBER_WORDS = tuple(_SMALL) + tuple(_TENS) + tuple(_SCALES) + ("half", "a")
 WORD_NUMBER_RE = re.compile(

@@ -108,8 +108,14 @@ def test_tolerance_constants() -> None:
 
 
 def test_a_check_carries_quote_turn_and_assumptions() -> None:
-    claim = NumericClaim(turn=7, quote="each GPU holds 21.875 GB", quantity="weights_per_gpu", value=21.875,
-                         unit="GB", assumptions={"weight_precision": "int8", "_alternatives": "weights_total"})
+    claim = NumericClaim(
+        turn=7,
+        quote="each GPU holds 21.875 GB",
+        quantity="weights_per_gpu",
+        value=21.875,
+        unit="GB",
+        assumptions={"weight_precision": "int8", "_alternatives": "weights_total"},
+    )
     check = check_claim(claim)
     assert (check.turn, check.quote, check.claimed, check.unit) == (7, "each GPU holds 21.875 GB", 21.875, "GB")
     assert check.assumptions == {"weight_precision": "int8"}  # the extractor's '_' flags are not assumptions
@@ -117,8 +123,9 @@ def test_a_check_carries_quote_turn_and_assumptions() -> None:
 
 def test_claims_are_checked_in_turn_order() -> None:
     """Carry-forward follows the interview, not the order an extractor happened to list the claims in."""
-    later = NumericClaim(turn=5, quote="-", quantity="weights_per_gpu", value=21.875, unit="GB",
-                         assumptions={"tp": 4, "pp": 2})
+    later = NumericClaim(
+        turn=5, quote="-", quantity="weights_per_gpu", value=21.875, unit="GB", assumptions={"tp": 4, "pp": 2}
+    )
     root = NumericClaim(turn=3, quote="-", quantity="weights_total", value=175, unit="GB")
     checks = check_claims([later, root])
     assert [(c.turn, c.consistent_with_earlier_error) for c in checks] == [(3, False), (5, True)]
@@ -133,21 +140,24 @@ def test_reference_is_memoised_on_the_frozen_config() -> None:
     assert info.hits > info.misses
 
 
-@pytest.mark.parametrize(("expr", "value", "has_unit"), [
-    ("350/8", 43.75, False),
-    ("175GB/2/4", 21.875e9, True),
-    ("350GB FP16 / 8 GPUs", 43.75e9, True),
-    ("12,288 × 16 × 2", 393_216, False),
-    ("2 x 96 x 12,288 x 2 bytes", 4_718_592, False),
-    ("175B parameters × 2 bytes (FP16)", 350e9, False),
-    ("2 x 175B x 2048", 716.8e12, False),
-    ("4.72 MB x 2K x 32", 4.72e6 * 2048 * 32, True),
-    ("113 MB / 600 GB/s", 113e6 / 600e9, True),
-    ("350 GB / (8 x 2.039 TB/s)", 350e9 / (8 * 2.039e12), True),
-    ("43.75 + 38.65 + 5", 87.4, False),
-    ("80 - 43.75", 36.25, False),
-    ("393 KB / 200 GB/s", 393e3 / 200e9, True),
-])
+@pytest.mark.parametrize(
+    ("expr", "value", "has_unit"),
+    [
+        ("350/8", 43.75, False),
+        ("175GB/2/4", 21.875e9, True),
+        ("350GB FP16 / 8 GPUs", 43.75e9, True),
+        ("12,288 × 16 × 2", 393_216, False),
+        ("2 x 96 x 12,288 x 2 bytes", 4_718_592, False),
+        ("175B parameters × 2 bytes (FP16)", 350e9, False),
+        ("2 x 175B x 2048", 716.8e12, False),
+        ("4.72 MB x 2K x 32", 4.72e6 * 2048 * 32, True),
+        ("113 MB / 600 GB/s", 113e6 / 600e9, True),
+        ("350 GB / (8 x 2.039 TB/s)", 350e9 / (8 * 2.039e12), True),
+        ("43.75 + 38.65 + 5", 87.4, False),
+        ("80 - 43.75", 36.25, False),
+        ("393 KB / 200 GB/s", 393e3 / 200e9, True),
+    ],
+)
 def test_evaluate_expression(expr: str, value: float, has_unit: bool) -> None:
     result = evaluate_expression(expr)
     assert result is not None
@@ -175,7 +185,14 @@ def test_sequences_that_fit_where_nothing_fits_is_incorrect_not_a_crash() -> Non
     from grader.checker import check_claims
     from grader.claims import NumericClaim
 
-    claim = NumericClaim(turn=1, quote="about 26 sequences fit", quantity="max_sequences", value=26, unit="count",
-                         approx=True, assumptions={"tp": 2, "pp": 1})
+    claim = NumericClaim(
+        turn=1,
+        quote="about 26 sequences fit",
+        quantity="max_sequences",
+        value=26,
+        unit="count",
+        approx=True,
+        assumptions={"tp": 2, "pp": 1},
+    )
     (check,) = check_claims([claim])
     assert check.verdict == "incorrect" and check.expected == 0

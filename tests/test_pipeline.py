@@ -33,18 +33,29 @@ def test_choosing_the_llm_without_an_endpoint_is_a_config_error_not_a_silent_fal
 
 
 def test_cli_grade_json_is_the_report_contract() -> None:
-    out = subprocess.run([sys.executable, "-m", "grader", "grade", str(SAMPLE), "--json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(SAMPLE), "--json"], capture_output=True, text=True, check=True
+    )
     data = json.loads(out.stdout)
     Report.model_validate(data)
-    assert set(data) >= {"transcript_id", "total", "level", "recommendation", "categories", "checks",
-                         "red_flags", "green_flags", "extractor"}
+    assert set(data) >= {
+        "transcript_id",
+        "total",
+        "level",
+        "recommendation",
+        "categories",
+        "checks",
+        "red_flags",
+        "green_flags",
+        "extractor",
+    }
     check = next(c for c in data["checks"] if c["claimed"] == 21.875)
     assert check["verdict"] == "incorrect" and check["unit"] == "GB" and check["expected"] == pytest.approx(43.75)
 
 
 def test_cli_llm_without_endpoint_exits_2_with_one_line() -> None:
-    out = subprocess.run([sys.executable, "-m", "grader", "grade", str(SAMPLE), "--extractor", "llm"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(SAMPLE), "--extractor", "llm"], capture_output=True, text=True
+    )
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ")

@@ -475,7 +475,9 @@ def test_patterns_compile_once(rubric: Rubric) -> None:
     # one alternation per list, so a sentence is scanned once per concept, and it matches what each does
     assert len(c.mention_patterns) == 1
     for p in c.mention:
-        assert bool(c.mention_patterns[0].search("split each layer")) >= bool(compile_pattern(p).search("split each layer"))
+        assert bool(c.mention_patterns[0].search("split each layer")) >= bool(
+            compile_pattern(p).search("split each layer")
+        )
 
 
 def test_patterns_are_fast_on_long_turns(rubric: Rubric) -> None:

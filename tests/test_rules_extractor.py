@@ -28,26 +28,46 @@ def levels(claims: Claims) -> dict[str, str]:
     [
         ("I'd use tensor parallelism.", "tensor_parallelism", "mentioned"),
         ("TP inside the node.", "tensor_parallelism", "mentioned"),
-        ("Split each layer's weight matrices across the 8 GPUs and all-reduce the partial results.",
-         "tensor_parallelism", "explained"),
-        ("Every GPU holds a slice of every weight matrix, column-wise for the first MLP matmul.",
-         "tensor_parallelism", "explained"),
+        (
+            "Split each layer's weight matrices across the 8 GPUs and all-reduce the partial results.",
+            "tensor_parallelism",
+            "explained",
+        ),
+        (
+            "Every GPU holds a slice of every weight matrix, column-wise for the first MLP matmul.",
+            "tensor_parallelism",
+            "explained",
+        ),
         ("Pipeline parallelism puts different layers on different GPUs.", "pipeline_parallelism", "explained"),
         ("With 8 micro-batches the pipeline bubble stays small.", "pipeline_parallelism", "explained"),
         ("We could also do pipeline parallelism.", "pipeline_parallelism", "mentioned"),
         ("Use PagedAttention with 16-token blocks so the KV cache does not fragment.", "paged_attention", "explained"),
-        ("Heartbeats every 10 seconds from each GPU worker; three missed beats mark it dead.", "heartbeats", "explained"),
+        (
+            "Heartbeats every 10 seconds from each GPU worker; three missed beats mark it dead.",
+            "heartbeats",
+            "explained",
+        ),
     ],
-    ids=["tp-name", "tp-abbrev", "tp-mechanism", "tp-paraphrase", "pp-layers", "pp-bubble", "pp-name",
-         "paged-blocks", "heartbeat-interval"],
+    ids=[
+        "tp-name",
+        "tp-abbrev",
+        "tp-mechanism",
+        "tp-paraphrase",
+        "pp-layers",
+        "pp-bubble",
+        "pp-name",
+        "paged-blocks",
+        "heartbeat-interval",
+    ],
 )
 def test_concept_levels(sentence: str, concept: str, level: str) -> None:
     assert levels(extract(sentence)).get(concept) == level
 
 
 def test_buzzword_list_stays_mentioned() -> None:
-    found = levels(extract("We'll use TP, PP, DP, PagedAttention, FlashAttention, NCCL tuning, heartbeats and "
-                           "replica failover."))
+    found = levels(
+        extract("We'll use TP, PP, DP, PagedAttention, FlashAttention, NCCL tuning, heartbeats and replica failover.")
+    )
     assert {"tensor_parallelism", "pipeline_parallelism", "paged_attention", "heartbeats"} <= set(found)
     assert set(found.values()) == {"mentioned"}
 
@@ -72,16 +92,20 @@ def test_questions_need_a_question() -> None:
 
 
 def test_soft_wrapped_question_is_one_question() -> None:
-    claims = extract("Before I start: what precision are the weights, and what does the model look like: number of\n"
-                     "layers and hidden size? And since it matters for tensor parallelism, how are the GPUs in a node\n"
-                     "connected?")
+    claims = extract(
+        "Before I start: what precision are the weights, and what does the model look like: number of\n"
+        "layers and hidden size? And since it matters for tensor parallelism, how are the GPUs in a node\n"
+        "connected?"
+    )
     assert {"architecture", "interconnect"} <= {q.topic for q in claims.questions}
     assert all(q.quote in claims.questions[0].quote or "\n" in q.quote for q in claims.questions)
 
 
 def test_strategy_with_degrees_justification_and_alternatives() -> None:
-    claims = extract("I'd use hybrid parallelism: 2-way pipeline x 4-way tensor parallel. Pure 8-way TP has too "
-                     "much all-reduce overhead, and pure PP has a large bubble, so this keeps both small.")
+    claims = extract(
+        "I'd use hybrid parallelism: 2-way pipeline x 4-way tensor parallel. Pure 8-way TP has too "
+        "much all-reduce overhead, and pure PP has a large bubble, so this keeps both small."
+    )
     (s,) = claims.strategies
     assert (s.tp, s.pp) == (4, 2)
     assert {"communication", "bubble"} <= set(s.justified_by)
@@ -90,8 +114,10 @@ def test_strategy_with_degrees_justification_and_alternatives() -> None:
 
 
 def test_the_most_specific_proposal_wins() -> None:
-    (s,) = extract("The model is too big for one GPU, so we need to split it across 8 GPUs. I'd use tensor "
-                   "parallelism to split each layer across the GPUs.").strategies
+    (s,) = extract(
+        "The model is too big for one GPU, so we need to split it across 8 GPUs. I'd use tensor "
+        "parallelism to split each layer across the GPUs."
+    ).strategies
     assert "tensor parallelism" in s.quote
 
 
@@ -107,8 +133,10 @@ def test_prompted_by_the_interviewer_or_a_hint() -> None:
 
 
 def test_an_improvement_question_prompts_the_optimisations() -> None:
-    claims = extract("Overlap the all-reduce with the next layer's compute and tune NCCL for small messages.",
-                     interviewer="Is there anything you could do to reduce that communication cost?")
+    claims = extract(
+        "Overlap the all-reduce with the next layer's compute and tune NCCL for small messages.",
+        interviewer="Is there anything you could do to reduce that communication cost?",
+    )
     opt = [c for c in claims.concepts if c.concept in ("comm_compute_overlap", "nccl_tuning")]
     assert opt and all(c.prompted for c in opt)
 

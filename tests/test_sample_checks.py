@@ -23,8 +23,17 @@ from grader.paths import TRANSCRIPTS_DIR
 
 GOLDEN_DIR = Path(__file__).parent / "golden" / "checks"
 SAMPLES = sorted(TRANSCRIPTS_DIR.glob("*.yaml"))
-REQUIRED = {"calibration_outstanding", "calibration_acceptable", "calibration_weak", "unit_slips",
-            "changing_assumptions", "l6_strong", "l5_solid", "l4_basic", "below_l4"}
+REQUIRED = {
+    "calibration_outstanding",
+    "calibration_acceptable",
+    "calibration_weak",
+    "unit_slips",
+    "changing_assumptions",
+    "l6_strong",
+    "l5_solid",
+    "l4_basic",
+    "below_l4",
+}
 FIELDS = ("turn", "quantity", "claimed", "unit", "verdict", "expected", "consistent_with_earlier_error")
 
 
@@ -60,8 +69,11 @@ def test_no_golden_without_a_sample() -> None:
 
 
 def find(checks: list[Check], quantity: str, claimed: float, unit: str | None = None, turn: int | None = None) -> Check:
-    hits = [c for c in checks if c.quantity == quantity and c.claimed == claimed and unit in (None, c.unit)
-            and turn in (None, c.turn)]
+    hits = [
+        c
+        for c in checks
+        if c.quantity == quantity and c.claimed == claimed and unit in (None, c.unit) and turn in (None, c.turn)
+    ]
     assert len(hits) == 1, [(c.quantity, c.claimed, c.unit) for c in checks]
     return hits[0]
 
@@ -97,7 +109,10 @@ def test_calibration_outstanding() -> None:
 def test_calibration_acceptable_and_weak() -> None:
     acceptable = checks_of("calibration_acceptable")
     assert [(c.quantity, c.claimed, c.verdict) for c in acceptable] == [
-        ("weights_total", 350, "correct"), ("weights_per_gpu", 44, "correct"), ("gpu_memory", 80, "correct")]
+        ("weights_total", 350, "correct"),
+        ("weights_per_gpu", 44, "correct"),
+        ("gpu_memory", 80, "correct"),
+    ]
     weak = checks_of("calibration_weak")
     assert "parameters used as bytes" in (find(weak, "weights_total", 175).diagnosis or "")
     per_gpu = find(weak, "weights_per_gpu", 22)

@@ -25,7 +25,9 @@ def test_sample_lands_in_its_level(sample: str) -> None:
 
 
 def test_levels_are_ordered_by_total() -> None:
-    totals = [grade_file(TRANSCRIPTS_DIR / f"{s}.yaml").total for s in ("below_l4", "l4_basic", "l5_solid", "l6_strong")]
+    totals = [
+        grade_file(TRANSCRIPTS_DIR / f"{s}.yaml").total for s in ("below_l4", "l4_basic", "l5_solid", "l6_strong")
+    ]
     assert totals == sorted(totals)
 
 

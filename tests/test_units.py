@@ -54,10 +54,14 @@ def _find(text: str) -> re.Match[str]:
     return m
 
 
-@pytest.mark.parametrize(("text", "num", "unit_text", "canonical", "dim", "base", "bits", "binary"), SPELLINGS,
-                         ids=[row[0] for row in SPELLINGS])
-def test_spelling(text: str, num: str, unit_text: str, canonical: str, dim: str, base: float, bits: bool,
-                  binary: bool) -> None:
+@pytest.mark.parametrize(
+    ("text", "num", "unit_text", "canonical", "dim", "base", "bits", "binary"),
+    SPELLINGS,
+    ids=[row[0] for row in SPELLINGS],
+)
+def test_spelling(
+    text: str, num: str, unit_text: str, canonical: str, dim: str, base: float, bits: bool, binary: bool
+) -> None:
     m = _find(text)
     assert m.group("num") == num
     assert m.group("unit") == unit_text
@@ -69,8 +73,9 @@ def test_spelling(text: str, num: str, unit_text: str, canonical: str, dim: str,
     assert to_base(value, unit) == pytest.approx(base, rel=1e-12)
 
 
-@pytest.mark.parametrize(("bits", "bytes_"), [("Gb", "GB"), ("Mb", "MB"), ("Tb", "TB"), ("Gb/s", "GB/s"),
-                                              ("Mb/s", "MB/s"), ("Gbps", "GBps")])
+@pytest.mark.parametrize(
+    ("bits", "bytes_"), [("Gb", "GB"), ("Mb", "MB"), ("Tb", "TB"), ("Gb/s", "GB/s"), ("Mb/s", "MB/s"), ("Gbps", "GBps")]
+)
 def test_bits_are_an_eighth_of_bytes(bits: str, bytes_: str) -> None:
     b, B = parse_unit(bits), parse_unit(bytes_)
     assert b is not None and B is not None
@@ -78,8 +83,10 @@ def test_bits_are_an_eighth_of_bytes(bits: str, bytes_: str) -> None:
     assert b.factor * 8 == B.factor
 
 
-@pytest.mark.parametrize(("binary", "decimal", "ratio"), [("KiB", "KB", 1.024), ("MiB", "MB", 1.048576),
-                                                          ("GiB", "GB", 1.073741824), ("TiB", "TB", 1.099511627776)])
+@pytest.mark.parametrize(
+    ("binary", "decimal", "ratio"),
+    [("KiB", "KB", 1.024), ("MiB", "MB", 1.048576), ("GiB", "GB", 1.073741824), ("TiB", "TB", 1.099511627776)],
+)
 def test_binary_prefixes_are_larger_than_decimal(binary: str, decimal: str, ratio: float) -> None:
     bi, de = parse_unit(binary), parse_unit(decimal)
     assert bi is not None and de is not None
@@ -92,12 +99,33 @@ def test_80_gib_is_85_9_decimal_gb() -> None:
     assert in_unit(85_899_345_920, "GB") == pytest.approx(85.899345920)
 
 
-@pytest.mark.parametrize(("text", "canonical"), [
-    ("GB", "GB"), ("gb", "GB"), ("Gb", "Gb"), ("gigs", "GB"), ("gig", "GB"), ("GBs", "GB"),
-    ("gbps", "Gb/s"), ("Gbit/s", "Gb/s"), ("gb/s", "GB/s"), ("GB per second", "GB/s"), ("Gb per sec", "Gb/s"),
-    ("MS", "ms"), ("msec", "ms"), ("usec", "us"), ("microseconds", "us"), ("nanoseconds", "ns"),
-    ("pct", "%"), ("Tflop", "TFLOP"), ("teraflops", "TFLOPS"), ("kib", "KiB"), ("mib", "MiB"), ("gib", "GiB"),
-])
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("GB", "GB"),
+        ("gb", "GB"),
+        ("Gb", "Gb"),
+        ("gigs", "GB"),
+        ("gig", "GB"),
+        ("GBs", "GB"),
+        ("gbps", "Gb/s"),
+        ("Gbit/s", "Gb/s"),
+        ("gb/s", "GB/s"),
+        ("GB per second", "GB/s"),
+        ("Gb per sec", "Gb/s"),
+        ("MS", "ms"),
+        ("msec", "ms"),
+        ("usec", "us"),
+        ("microseconds", "us"),
+        ("nanoseconds", "ns"),
+        ("pct", "%"),
+        ("Tflop", "TFLOP"),
+        ("teraflops", "TFLOPS"),
+        ("kib", "KiB"),
+        ("mib", "MiB"),
+        ("gib", "GiB"),
+    ],
+)
 def test_alias(text: str, canonical: str) -> None:
     unit = parse_unit(text)
     assert unit is not None
@@ -109,10 +137,22 @@ def test_not_a_unit(text: str) -> None:
     assert parse_unit(text) is None
 
 
-@pytest.mark.parametrize(("words", "value"), [
-    ("eleven", 11), ("forty-four", 44), ("forty four", 44), ("two hundred", 200), ("three thousand", 3000),
-    ("one hundred and", None), ("zero", 0), ("ninety nine", 99), ("twelve hundred", 1200), ("banana", None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        ("eleven", 11),
+        ("forty-four", 44),
+        ("forty four", 44),
+        ("two hundred", 200),
+        ("three thousand", 3000),
+        ("one hundred and", None),
+        ("zero", 0),
+        ("ninety nine", 99),
+        ("twelve hundred", 1200),
+        ("banana", None),
+        ("", None),
+    ],
+)
 def test_words_to_number(words: str, value: float | None) -> None:
     assert words_to_number(words) == value
 
@@ -138,5 +178,3 @@ def test_spellings_are_longest_first() -> None:
     """The regex alternation must try 'GB/s' before 'GB' and 'milliseconds' before 'ms'."""
     lengths = [len(s) for s in unit_spellings()]
     assert lengths == sorted(lengths, reverse=True)
-
-

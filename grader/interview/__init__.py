@@ -10,9 +10,19 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    **{n: "grader.interview.engine" for n in (
-        "Coverage", "InterviewEngine", "InterviewOver", "InterviewState", "PhaseCoverage", "PlannedReply", "Reply",
-        "TimeStatus")},
+    **{
+        n: "grader.interview.engine"
+        for n in (
+            "Coverage",
+            "InterviewEngine",
+            "InterviewOver",
+            "InterviewState",
+            "PhaseCoverage",
+            "PlannedReply",
+            "Reply",
+            "TimeStatus",
+        )
+    },
     **{n: "grader.interview.probes" for n in ("PHASE_ORDER", "InterviewPlan", "default_plan", "load_plan")},
 }
 __all__ = sorted(_EXPORTS)
