@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 
 import pytest
 
@@ -28,3 +29,19 @@ def _no_network_no_keys(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "COACH_LLM_API_KEY", "COACH_LLM_BASE_URL", "COACH_LLM_MODEL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What each download button would serve, by label (AppTest cannot fetch the file itself)."""
+    from streamlit.delta_generator import DeltaGenerator  # app tests only: the core's tests never load Streamlit
+
+    served: dict[str, Any] = {}
+    real = DeltaGenerator.download_button
+
+    def spy(self: DeltaGenerator, label: str, data: Any, *args: Any, **kwargs: Any) -> bool:
+        served[label] = data
+        return real(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
+    return served

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from app_pages.batch import display_file, rows_frame, upload_names
@@ -30,19 +29,6 @@ def _dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COACH_TRANSCRIPTS_DIR", str(tmp_path / "transcripts"))
     monkeypatch.setenv("COACH_SESSIONS_DIR", str(tmp_path / "transcripts" / "sessions"))
     monkeypatch.setattr(resources, "_secrets", dict)  # offline, whatever a local secrets.toml says
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    served: dict[str, Any] = {}
-    real = DeltaGenerator.download_button
-
-    def spy(self: DeltaGenerator, label: str, data: Any, *args: Any, **kwargs: Any) -> bool:
-        served[label] = data
-        return real(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return served
 
 
 def batch_page() -> AppTest:

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from app_ui import resources
@@ -39,20 +38,6 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     st.cache_data.clear()
     yield root
     st.cache_data.clear()
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """What each download button would serve, by label (AppTest cannot fetch the file itself)."""
-    served: dict[str, Any] = {}
-    real = DeltaGenerator.download_button
-
-    def spy(self: DeltaGenerator, label: str, data: Any, *args: Any, **kwargs: Any) -> bool:
-        served[label] = data
-        return real(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return served
 
 
 def replay(**state: Any) -> AppTest:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, field_validator, model_validator
 
@@ -32,15 +32,7 @@ PhaseId = Literal[
     "operations",
     "wrap_up",
 ]
-PHASE_ORDER: tuple[PhaseId, ...] = (
-    "clarification",
-    "parallelism_memory",
-    "communication",
-    "fault_tolerance",
-    "memory_management",
-    "operations",
-    "wrap_up",
-)
+PHASE_ORDER: tuple[PhaseId, ...] = get_args(PhaseId)
 
 CONCEPT_IDS = frozenset(
     [
