@@ -16,7 +16,7 @@ Policies, as the rubric states them:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +27,7 @@ import yaml
 from grader.claims import Check, Claims, ConceptClaim, StrategyClaim
 from grader.paths import RUBRIC_DIR
 from grader.report import CategoryScore, Evidence, FlagHit, Report, SubScore
-from grader.rubric import Condition, Rubric, SubCriterion, Trigger, default_rubric
+from grader.rubric import Condition, Rubric, Trigger, default_rubric
 from grader.transcript import Transcript
 
 SCORING_FILE = RUBRIC_DIR / "scoring.yaml"
@@ -46,6 +46,13 @@ MEMORY_QUANTITIES = frozenset(
         "free_per_gpu",
         "max_sequences",
     }
+)
+PARALLELISM_CONCEPTS = (
+    "tensor_parallelism",
+    "pipeline_parallelism",
+    "data_parallelism",
+    "hybrid_parallelism",
+    "model_distribution",
 )
 KV_QUANTITIES = frozenset({"kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence", "kv_total", "kv_per_gpu"})
 NON_WEIGHT_QUANTITIES = KV_QUANTITIES | {"activations", "per_gpu_total", "free_per_gpu", "max_sequences"}
@@ -300,7 +307,7 @@ def _requirements(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
             t.cap(limit, f"never asked about {topic}")
 
 
-def _understanding(t: Tally, shown: Shown, w: dict[str, Any], parallel_concepts: list[str]) -> None:
+def _understanding(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     cfg = w["understanding"]
     _concept_points(t, shown, cfg["concepts"], w, prompted_matters=False)
     compared = next((s for s in shown.strategies if s.alternatives), None) or shown.concepts.get(
@@ -311,7 +318,7 @@ def _understanding(t: Tally, shown: Shown, w: dict[str, Any], parallel_concepts:
     distribution = next(iter(shown.strategies), None) or shown.concepts.get("model_distribution")
     if distribution is not None or _TOO_BIG.search(shown.candidate_text):
         t.add(cfg["distribution_base"], "knows the model must be split across GPUs", distribution)
-    _misconception_cost(t, shown, parallel_concepts, w)
+    _misconception_cost(t, shown, PARALLELISM_CONCEPTS, w)
 
 
 def _memory_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
@@ -406,55 +413,49 @@ def _bandwidth_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     t.points = max(t.points, cfg["floor_with_figures"])
 
 
-def _buzzword_cap(t: Tally, sub: SubCriterion, key: str, rubric: Rubric) -> None:
-    if t.explained or key not in rubric.buzzword_cap.applies_to:
-        return
-    names = [b.name for b in sub.bands]
-    band = next((sub.band(n) for n in rubric.buzzword_cap.cap_bands if n in names), None)
+def _buzzword_cap(t: Tally, cat_id: str, sub_id: str, rubric: Rubric) -> None:
+    band = None if t.explained else rubric.buzzword_cap_band(cat_id, sub_id)
     if band is not None:
         t.cap(band.max, f"names without mechanism (the {band.name} band at most)")
 
 
+def _by_concepts(t: Tally, shown: Shown, w: dict[str, Any], sub_id: str, prompted_matters: bool) -> None:
+    """The sub-criteria the rubric describes by topics covered: weighted concepts, misconceptions, caps, floors."""
+    cfg = w[sub_id]
+    _concept_points(t, shown, cfg["concepts"], w, prompted_matters=prompted_matters)
+    _misconception_cost(t, shown, cfg["concepts"], w)
+    for cid, limit in cfg.get("cap_without", {}).items():
+        if cid not in shown.concepts:
+            t.cap(limit, f"never discusses {cid.replace('_', ' ')}")
+    _floors(t, shown, cfg.get("floors", []))
+
+
+Scorer = Callable[[Tally, Shown, dict[str, Any]], None]
+SCORERS: dict[str, Scorer] = {
+    "requirements": _requirements,
+    "understanding": _understanding,
+    "memory_calculation": _memory_calculation,
+    "strategy": _strategy,
+    "bandwidth_calculation": _bandwidth_calculation,
+}
+"""Sub-criteria with a rule of their own; the others are scored by `_by_concepts` from rubric/scoring.yaml."""
+
+
 def score_subcriteria(shown: Shown, rubric: Rubric, w: dict[str, Any]) -> dict[str, dict[str, SubScore]]:
-    parallel = [
-        "tensor_parallelism",
-        "pipeline_parallelism",
-        "data_parallelism",
-        "hybrid_parallelism",
-        "model_distribution",
-    ]
-    prompted_subs = set(rubric.prompted_weight.subcriteria)
     out: dict[str, dict[str, SubScore]] = {}
-    for cat in rubric.categories:
-        out[cat.id] = {}
-        for sub in cat.subcriteria:
-            key = f"{cat.id}.{sub.id}"
-            t = Tally(max=sub.points)
-            if sub.id == "requirements":
-                _requirements(t, shown, w)
-            elif sub.id == "understanding":
-                _understanding(t, shown, w, parallel)
-            elif sub.id == "memory_calculation":
-                _memory_calculation(t, shown, w)
-            elif sub.id == "strategy":
-                _strategy(t, shown, w)
-            elif sub.id == "bandwidth_calculation":
-                _bandwidth_calculation(t, shown, w)
-            else:
-                cfg = w[sub.id]
-                _concept_points(t, shown, cfg["concepts"], w, prompted_matters=key in prompted_subs)
-                _misconception_cost(t, shown, cfg["concepts"], w)
-                for cid, limit in cfg.get("cap_without", {}).items():
-                    if cid not in shown.concepts:
-                        t.cap(limit, f"never discusses {cid.replace('_', ' ')}")
-                _floors(t, shown, cfg.get("floors", []))
-            _buzzword_cap(t, sub, key, rubric)
-            t.cap(sub.points, "the sub-criterion's maximum")
-            pts = round(max(0.0, t.points), 1)
-            band = sub.band_for(pts) or next((b for b in sub.bands if b.max < pts), sub.fallback)
-            out[cat.id][sub.id] = SubScore(
-                score=pts, max=sub.points, band=band.name, evidence=t.evidence, reasons=t.reasons
-            )
+    for cat, sub in rubric.iter_subcriteria():
+        t = Tally(max=sub.points)
+        if sub.id in SCORERS:
+            SCORERS[sub.id](t, shown, w)
+        else:
+            _by_concepts(t, shown, w, sub.id, rubric.prompted_matters(f"{cat.id}.{sub.id}"))
+        _buzzword_cap(t, cat.id, sub.id, rubric)
+        t.cap(sub.points, "the sub-criterion's maximum")
+        pts = round(max(0.0, t.points), 1)
+        band = sub.band_for(pts) or next((b for b in sub.bands if b.max < pts), sub.fallback)
+        out.setdefault(cat.id, {})[sub.id] = SubScore(
+            score=pts, max=sub.points, band=band.name, evidence=t.evidence, reasons=t.reasons
+        )
     return out
 
 
