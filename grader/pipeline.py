@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from grader import __version__
 from grader.checker import check_claims
@@ -14,8 +14,10 @@ from grader.injection import neutralise_injections
 from grader.loaders import load_transcript
 from grader.report import Evidence, Provenance, Report
 from grader.scoring import score
-from grader.settings import Settings, get_settings
 from grader.transcript import Transcript
+
+if TYPE_CHECKING:  # settings load pydantic-settings; only the LLM path needs them
+    from grader.settings import Settings
 
 ExtractorName = Literal["rules", "llm"]
 
@@ -24,7 +26,10 @@ def make_extractor(name: ExtractorName = "rules", settings: Settings | None = No
     """The rules extractor, or the LLM extractor with rules as its fallback (imported only when asked for)."""
     if name == "rules":
         return RulesExtractor()
-    settings = settings or get_settings()
+    if settings is None:
+        from grader.settings import get_settings
+
+        settings = get_settings()
     if not settings.llm_configured:
         raise ConfigError("the LLM extractor needs COACH_LLM_BASE_URL (vLLM, Ollama...) or COACH_LLM_API_KEY")
     from grader.extract.llm import LLMExtractor
