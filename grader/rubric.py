@@ -83,10 +83,15 @@ UNIT_SCALE: dict[str, tuple[str, float]] = {
 # --- patterns ------------------------------------------------------------------------------------------
 
 
+# Case-insensitive; MULTILINE so a sentence-anchored "^" also anchors at each sentence of a turn that the
+# rules extractor matches in one pass (sentences joined on newlines).
+PATTERN_FLAGS = re.IGNORECASE | re.MULTILINE
+
+
 @cache
 def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a rubric pattern the one way the rubric means it: case-insensitive, cached."""
-    return re.compile(pattern, re.IGNORECASE)
+    """Compile a rubric pattern the one way the rubric means it."""
+    return re.compile(pattern, PATTERN_FLAGS)
 
 
 def compile_any(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
@@ -95,7 +100,7 @@ def compile_any(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
     separate patterns if they cannot be joined (a global inline flag, say)."""
     patterns = list(patterns)
     try:
-        return (re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE),)
+        return (re.compile("|".join(f"(?:{p})" for p in patterns), PATTERN_FLAGS),)
     except re.error:
         return tuple(compile_pattern(p) for p in patterns)
 

@@ -12,6 +12,9 @@ list of buzzwords stays at `mentioned` however long it is.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
@@ -73,44 +76,49 @@ def _mentions(rubric: Any, text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# Sentences are joined for matching with a separator no pattern can cross: "." stops at the newlines, "\s" at
+# the NUL. Each pattern list then runs once over the turn instead of once per sentence (the rules extractor is
+# the grader's hot path, and per-call overhead dominated).
+_SEPARATOR = "\n\x00\n"
+
+
+def _sentence_hits(patterns: Sequence[re.Pattern[str]], joined: str, starts: list[int]) -> list[int]:
+    """Indexes of the sentences in which any of the patterns matches, in order."""
+    return sorted({bisect_right(starts, m.start()) - 1 for p in patterns for m in p.finditer(joined)})
+
+
 def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hinted: bool) -> Claims:
     """Claims of one candidate turn. `asked` is what the interviewer's previous turn named: a claim about it
-    was prompted (and so is everything after a hint)."""
-    concepts: dict[str, ConceptClaim] = {}
-    questions: dict[str, QuestionClaim] = {}
-    misconceptions: list[ConceptClaim] = []
+    was prompted (and so is everything after a hint). A concept's claim quotes its first explaining sentence,
+    or its first naming one; a misconception is a claim for every sentence that states it."""
     sentences = split_sentences(text)
-    for sentence in sentences:
-        flat = squash(sentence)  # patterns are written with plain spaces; the quote stays verbatim
-        for concept in rubric.concepts:
-            cid = concept.id
-            level = concept.sentence_level(flat)
-            if level is None or (cid in concepts and (concepts[cid].level == "explained" or level == "mentioned")):
-                pass
-            else:
-                concepts[cid] = ConceptClaim(
-                    turn=index, quote=sentence, concept=cid, level=level, prompted=hinted or cid in asked
-                )
-            for m in concept.misconceptions:
-                if any(p.search(flat) for p in m.compiled):
-                    misconceptions.append(
-                        ConceptClaim(
-                            turn=index,
-                            quote=sentence,
-                            concept=cid,
-                            level="misconception",
-                            misconception=m.id,
-                            prompted=hinted or cid in asked,
-                        )
-                    )
+    flats = [squash(s) for s in sentences]  # patterns are written with plain spaces; quotes stay verbatim
+    joined = _SEPARATOR.join(flats)
+    starts, pos = [], 0
+    for flat in flats:
+        starts.append(pos)
+        pos += len(flat) + len(_SEPARATOR)
+    found: list[tuple[int, int, ConceptClaim]] = []  # (sentence, rubric order, claim): sorted below
+    for order, concept in enumerate(rubric.concepts):
+        claim = partial(ConceptClaim, turn=index, concept=concept.id, prompted=hinted or concept.id in asked)
+        explained = _sentence_hits(concept.mechanism_patterns, joined, starts)
+        named = explained or _sentence_hits(concept.mention_patterns, joined, starts)
+        if named:
+            level = "explained" if explained else "mentioned"
+            found.append((named[0], order, claim(quote=sentences[named[0]], level=level)))
+        for m in concept.misconceptions:
+            for at in _sentence_hits(m.compiled, joined, starts):
+                wrong = claim(quote=sentences[at], level="misconception", misconception=m.id)
+                found.append((at + len(sentences), order, wrong))  # misconceptions after the concepts
+    questions: dict[str, QuestionClaim] = {}
+    for sentence, flat in zip(sentences, flats, strict=True):
         if _QUESTION_CUE.search(flat):
             for topic in rubric.question_topics:
                 if topic.id not in questions and any(p.search(flat) for p in topic.compiled):
                     questions[topic.id] = QuestionClaim(turn=index, quote=sentence, topic=topic.id, prompted=False)
     strategies = _strategies(index, sentences, text, asked, hinted)
-    return Claims(
-        concepts=[*concepts.values(), *misconceptions], questions=list(questions.values()), strategies=strategies
-    )
+    concepts = [c for _, _, c in sorted(found, key=lambda x: (x[0], x[1]))]  # by sentence, then rubric order
+    return Claims(concepts=concepts, questions=list(questions.values()), strategies=strategies)
 
 
 def _strategies(
