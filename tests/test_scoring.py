@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader.claims import Check, Claims
-from grader.pipeline import grade_transcript
+from grader.paths import TRANSCRIPTS_DIR
+from grader.pipeline import grade_file, grade_transcript
 from grader.rubric import default_rubric
 from grader.scoring import score
 from grader.settings import Settings
@@ -75,7 +76,7 @@ def test_scores_add_up_and_level_follows_total() -> None:
         assert cat.score == pytest.approx(sum(s.score for s in cat.subscores.values()), abs=0.05)
         assert 0 <= cat.score <= cat.max
     assert report.total == pytest.approx(sum(c.score for c in report.categories.values()), abs=0.05)
-    assert report.level == {True: "below L4"}.get(report.total < 55, report.level)
+    assert report.level == default_rubric().level_for(report.total).id.replace("_", " ")
 
 
 # --- policies ----------------------------------------------------------------------------------------
@@ -125,13 +126,30 @@ def test_misconception_costs_points() -> None:
     assert u(wrong) < u(right)
 
 
-def test_three_red_flags_mean_no_hire_whatever_the_total() -> None:
-    rubric = default_rubric()
-    t = interview("x")
-    claims = Claims()
-    report = score(t, claims, [])
-    assert len(report.red_flags) >= 3 and report.recommendation == "No Hire"
-    assert rubric is default_rubric()
+def test_three_red_flags_mean_no_hire_whatever_the_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader import scoring
+    from grader.report import FlagHit
+
+    strong = grade_file(TRANSCRIPTS_DIR / "l6_strong.yaml")
+    assert strong.total >= 85 and strong.recommendation == "Strong Hire"
+    red = [
+        FlagHit(id=i, turn=None, evidence="-")
+        for i in ("no_fault_tolerance", "ignores_communication", "unrealistic_latency")
+    ]
+    monkeypatch.setattr(scoring, "score_flags", lambda shown, rubric: (red, []))
+    flagged = grade_file(TRANSCRIPTS_DIR / "l6_strong.yaml")
+    assert flagged.total == strong.total and flagged.recommendation == "No Hire"
+
+
+def test_six_green_flags_mean_strong_hire_unless_red_flags_say_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader import scoring
+    from grader.report import FlagHit
+
+    green = [FlagHit(id=f"g{i}", turn=None, evidence="-") for i in range(6)]
+    monkeypatch.setattr(scoring, "score_flags", lambda shown, rubric: ([], green))
+    assert grade_file(TRANSCRIPTS_DIR / "l4_basic.yaml").recommendation == "Strong Hire"
+    monkeypatch.setattr(scoring, "score_flags", lambda shown, rubric: (green[:1], green))
+    assert grade_file(TRANSCRIPTS_DIR / "l4_basic.yaml").recommendation != "Strong Hire"
 
 
 def test_a_wrong_figure_costs_once_and_its_followers_nothing() -> None:
