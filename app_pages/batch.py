@@ -250,7 +250,7 @@ def render() -> None:
         max_value=16,
         step=1,
         key=state.BATCH_WORKERS,
-        help="Threads grading at once; more help only with the LLM extractor.",
+        help="Transcripts graded at once: threads for the LLM extractor, processes (one per core) for the rules one.",
     )
     folder = ss[state.BATCH_FOLDER] or ""
     if st.button(

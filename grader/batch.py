@@ -19,9 +19,9 @@ item one line is appended to `out_dir/.manifest.jsonl` and flushed, so a killed 
 stopped, and the journal is folded into the manifest (written atomically) when the batch ends. Rewriting the
 whole manifest after each item would make a 10,000-transcript batch quadratic.
 
-Transcripts are graded on a `ThreadPoolExecutor(max_workers=workers)`: the LLM extractor waits on the network,
-so threads overlap those waits; the rules extractor is CPU-bound and gains nothing from more workers. The
-progress callback is called once per transcript, `progress(done, total, id)`, always from the thread that
+With `workers > 1`, the LLM extractor runs on threads (it waits on the network, so threads overlap the waits)
+and the rules extractor on spawned processes (it is CPU-bound Python, which threads would run one at a time
+under the GIL). Either way the progress callback is called once per transcript, `progress(done, total, id)`, always from the thread that
 called `grade_batch` (Streamlit elements can only be updated from the script thread).
 """
 
@@ -29,17 +29,19 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import glob
 import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import statistics
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -50,6 +52,7 @@ from grader import __version__
 from grader.atomic import write_atomic
 from grader.errors import ConfigError, GraderError
 from grader.extract.base import ClaimExtractor
+from grader.extract.rules import RulesExtractor
 from grader.overrides import is_sidecar
 from grader.report import Level, Recommendation, Report
 from grader.scorecard import inline, is_scored, render_json, render_markdown
@@ -626,20 +629,35 @@ def _run(items: list[Item], manifest: Manifest, ctx: _Context, workers: int) -> 
     with the batch, and an interrupted batch cancels what has not started."""
     window = workers * 4
     queue = iter(items)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-        pending: set[Future[_Outcome]] = set()
+    with _executor(ctx, workers) as pool:
+        if isinstance(pool, ProcessPoolExecutor):
+            ctx = dataclasses.replace(ctx, extractor=RulesExtractor())  # ship a fresh one, not a loaded rubric
+        pending: dict[Future[_Outcome], Item] = {}
         try:
             while True:
                 while len(pending) < window and (item := next(queue, None)) is not None:
-                    pending.add(pool.submit(_grade_one, item, manifest.entries.get(item.key), ctx))
+                    pending[pool.submit(_grade_one, item, manifest.entries.get(item.key), ctx)] = item
                 if not pending:
                     return
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(finished, key=lambda f: f.result().item.index):
-                    yield future.result()
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: pending[f].index):
+                    item = pending.pop(future)
+                    try:
+                        yield future.result()
+                    except Exception as exc:  # a worker process died (BrokenProcessPool): this row, not the batch
+                        yield _failed(item, manifest.entries.get(item.key), ctx, exc)
         finally:
             for future in pending:
                 future.cancel()
+
+
+def _executor(ctx: _Context, workers: int) -> Executor:
+    """Threads for the LLM extractor, which waits on the network; processes for the rules extractor, which
+    is CPU-bound Python that threads would run one at a time under the GIL. Processes are spawned, not
+    forked: the app calls this from a threaded Streamlit server."""
+    if workers > 1 and isinstance(ctx.extractor, RulesExtractor):
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
 
 
 def _grade_one(item: Item, previous: ManifestEntry | None, ctx: _Context) -> _Outcome:

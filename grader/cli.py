@@ -235,7 +235,7 @@ def _batch_arguments(p: argparse.ArgumentParser) -> None:
         type=_positive_int,
         default=1,
         metavar="N",
-        help="transcripts graded at once (default 1); speeds up the LLM extractor, not the CPU-bound rules one",
+        help="transcripts graded at once (default 1): threads for the LLM extractor, processes for the rules one",
     )
     p.add_argument("--extractor", choices=("rules", "llm"), default="rules", help="claim extractor (default rules)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")

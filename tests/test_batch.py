@@ -221,7 +221,7 @@ def test_unexpected_exception_is_an_error_row(inbox: Path, tmp_path: Path, monke
         return real(transcript, **kwargs)
 
     monkeypatch.setattr(pipeline, "grade_transcript", flaky)
-    result = grade_batch([inbox], tmp_path / "out", workers=2, progress=False)
+    result = grade_batch([inbox], tmp_path / "out", workers=1, progress=False)  # in-process, so the patch holds
     assert (result.graded, result.errors) == (2, 2)
     row = next(r for r in result.rows if r.id == "session")
     assert row.error == f"{inbox / 'session.txt'}: RuntimeError: scoring exploded"
@@ -311,3 +311,24 @@ def test_rich_progress_bar_runs(inbox: Path, tmp_path: Path, capsys: pytest.Capt
     result = grade_batch([inbox], tmp_path / "out", workers=2, progress=True)
     assert result.total == 4
     assert capsys.readouterr().out == ""  # the bar goes to stderr, never into stdout
+
+
+def test_rules_batches_use_processes_and_llm_batches_threads(tmp_path: Path) -> None:
+    """The rules extractor is CPU-bound (processes use every core); an LLM waits on the network (threads)."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    from grader.batch import _Context, _executor
+    from grader.extract.rules import RulesExtractor
+
+    class Waiting:
+        name = "llm:fake"
+
+    rules = _Context(tmp_path, RulesExtractor(), "rules", None, "1")
+    llm = _Context(tmp_path, Waiting(), "llm:fake", None, "1")  # type: ignore[arg-type]
+    for ctx, workers, kind in (
+        (rules, 2, ProcessPoolExecutor),
+        (rules, 1, ThreadPoolExecutor),
+        (llm, 8, ThreadPoolExecutor),
+    ):
+        with _executor(ctx, workers) as pool:
+            assert isinstance(pool, kind)
