@@ -2,4 +2,5 @@
 
 from grader.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # never on import (batch workers are spawned processes)
+    raise SystemExit(main())
