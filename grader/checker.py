@@ -116,22 +116,24 @@ _TARGETS = ("latency_target", "ttft_target")
 _DECODE = ("decode_latency", "decode_latency_per_stage")
 
 _OVERRIDABLE = ("tp", "pp", "dp", "batch", "context", "micro_batches", "weight_precision", "kv_precision")
-_COMM = {
-    "allreduce_message",
-    "allreduce_ring_bytes",
-    "allreduce_per_layer",
-    "tp_volume_per_step",
-    "tp_volume_per_token",
-    "tp_comm_time",
-    "allreduce_time",
-    "pp_handoff_bytes",
-    "pp_handoff_time",
-}
+COMM_QUANTITIES = frozenset(
+    {
+        "allreduce_message",
+        "allreduce_ring_bytes",
+        "allreduce_per_layer",
+        "tp_volume_per_step",
+        "tp_volume_per_token",
+        "tp_comm_time",
+        "allreduce_time",
+        "pp_handoff_bytes",
+        "pp_handoff_time",
+    }
+)
 # Workload figures a candidate may fix inside their own arithmetic ("12,288 x 16 x 2"): when a claim is off,
 # the bare counts written beside it are tried as that assumption. Parallel degrees and precisions are never
 # re-solved: those are design choices the candidate must state, and guessing them would excuse real mistakes.
 _RESOLVABLE: dict[str, tuple[str, ...]] = {
-    **{q: ("comm_batch",) for q in _COMM},
+    **{q: ("comm_batch",) for q in COMM_QUANTITIES},
     **{q: ("batch", "context") for q in ("kv_total", "kv_per_gpu", "per_gpu_total")},
     "kv_per_sequence": ("context",),
     "bubble": ("micro_batches",),
@@ -460,7 +462,7 @@ def _configs(c: _Claim, scenario: Scenario, quantity: str) -> Iterable[tuple[Ser
     if base is None:
         return
     yield base, {}
-    if quantity in _COMM and ("batch" not in c.assumptions or "batch" in c.inherited):
+    if quantity in COMM_QUANTITIES and ("batch" not in c.assumptions or "batch" in c.inherited):
         # no batch stated with the figure: the rubric's 16 sequences per step, or the workload's 32 (a batch
         # carried over from the KV arithmetic says nothing about the step the candidate is sizing now)
         for b in COMM_BATCHES:

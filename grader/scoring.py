@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from grader.checker import COMM_QUANTITIES
 from grader.claims import Check, Claims, ConceptClaim, StrategyClaim
 from grader.paths import RUBRIC_DIR
 from grader.report import CategoryScore, Evidence, FlagHit, Report, SubScore
@@ -56,18 +57,6 @@ PARALLELISM_CONCEPTS = (
 )
 KV_QUANTITIES = frozenset({"kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence", "kv_total", "kv_per_gpu"})
 NON_WEIGHT_QUANTITIES = KV_QUANTITIES | {"activations", "per_gpu_total", "free_per_gpu", "max_sequences"}
-COMM_QUANTITIES = frozenset(
-    {
-        "allreduce_message",
-        "allreduce_ring_bytes",
-        "allreduce_per_layer",
-        "tp_volume_per_step",
-        "tp_volume_per_token",
-        "tp_comm_time",
-        "pp_handoff_bytes",
-        "pp_handoff_time",
-    }
-)
 LINK_QUANTITIES = frozenset({"nvlink_bandwidth", "infiniband_bandwidth", "pcie_bandwidth"})
 # The rubric's recommendations by id, in the report's words; its "lean no hire" (55-60) reports as "No Hire".
 CONTRACT_RECOMMENDATIONS = {"strong_hire": "Strong Hire", "hire": "Hire"}

@@ -280,3 +280,14 @@ def test_grading_is_deterministic_to_the_byte() -> None:
     first = grade_transcript(transcript).model_dump_json()
     second = grade_transcript(transcript.model_copy(deep=True)).model_dump_json()
     assert first == second
+
+
+def test_every_communication_quantity_the_checker_knows_counts_for_bandwidth_calculation() -> None:
+    from grader.checker import COMM_QUANTITIES
+
+    t = interview("q")
+    base = score(t, Claims(), []).categories["communication"].subscores["bandwidth_calculation"].score
+    for quantity in COMM_QUANTITIES:
+        check = Check(quantity=quantity, claimed=1, unit="ms", expected=1, verdict="correct", turn=1, quote="q")
+        got = score(t, Claims(), [check]).categories["communication"].subscores["bandwidth_calculation"].score
+        assert got > base, quantity
