@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import shutil
 import threading
@@ -33,13 +32,6 @@ from grader.report import CategoryScore, Report
 DATA = Path(__file__).parent / "data" / "transcripts"
 GOOD = ("project.yaml", "chat.json", "session.txt")
 BAD = "yaml_syntax.yaml"
-
-
-@pytest.fixture(autouse=True)
-def _rubric_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until grader/rubric.py lands, the pipeline's provenance needs a rubric version from somewhere."""
-    if importlib.util.find_spec("grader.rubric") is None:
-        monkeypatch.setattr("grader.pipeline.rubric_version", lambda: "test-rubric")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -13,13 +12,6 @@ import pytest
 from grader.cli import main
 
 DATA = Path(__file__).parent / "data" / "transcripts"
-
-
-@pytest.fixture(autouse=True)
-def _rubric_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until grader/rubric.py lands, the pipeline's provenance needs a rubric version from somewhere."""
-    if importlib.util.find_spec("grader.rubric") is None:
-        monkeypatch.setattr("grader.pipeline.rubric_version", lambda: "test-rubric")
 
 
 @pytest.fixture

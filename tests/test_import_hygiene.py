@@ -1,14 +1,29 @@
-"""The core imports no UI and no LLM client: the CLI starts fast and the tests need neither."""
+"""Importing the core loads no UI and no LLM client: the CLI starts fast, tests need neither, and only the
+LLM adapters (loaded when used) pull LangChain, openai and tenacity in."""
 
 import subprocess
 import sys
 
+import pytest
 
-def test_core_imports_no_ui_or_llm_client() -> None:
+LLM_CLIENTS = {"openai", "langchain", "langchain_core", "langchain_openai", "tenacity"}
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        "grader, grader.cli, grader.calculator, grader.scenario, grader.claims, grader.report, grader.checker, "
+        "grader.scoring, grader.pipeline, grader.batch, grader.scorecard, grader.rubric",
+        "grader.interview, grader.interview.engine, grader.interview.llm, grader.interview.terminal",
+        "grader.settings, grader.prompts, grader.extract, grader.extract.base, grader.extract.grounding, "
+        "grader.extract.cache, grader.extract.llm",
+    ],
+    ids=["core", "interviewer", "extraction"],
+)
+def test_importing_loads_no_ui_and_no_llm_client(modules: str) -> None:
     code = (
-        "import sys, grader, grader.cli, grader.calculator, grader.scenario, grader.claims, grader.report\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'streamlit', 'openai', 'langchain', "
-        "'langchain_core', 'langchain_openai'})\n"
+        f"import sys, {modules}\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {sorted(LLM_CLIENTS | {'streamlit'})!r})\n"
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
