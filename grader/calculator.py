@@ -292,6 +292,17 @@ class ServingConfig(BaseModel):
     activation_bytes: float = Field(5e9, ge=0, description="the rubric's ~5 GB activation budget per GPU")
     prefill_tokens: PositiveInt = 2048
     utilisation: float = Field(1.0, gt=0, le=1)
+    nodes: PositiveInt = 4
+    gpus_per_node: PositiveInt = 8
+    ib_bandwidth: PositiveFloat = Field(25e9, description="InfiniBand HDR per GPU: 200 Gb/s = 25 GB/s")
+    pcie_bandwidth: PositiveFloat = Field(32e9, description="PCIe Gen4 x16, per direction")
+    allreduce_latency_s: PositiveFloat = Field(8e-6, description="fixed cost of one small NCCL all-reduce")
+    block_tokens: PositiveInt = Field(16, description="tokens per paged-KV block (vLLM's default)")
+    gpus_in_view: int | None = Field(None, ge=1, description="GPUs a sentence counts ('5 A100s give 400 GB')")
+    link: Literal["nvlink", "ib", "pcie"] = Field("nvlink", description="the link the TP group's traffic crosses")
+    stated_activation_bytes: float | None = Field(
+        None, ge=0, description="the candidate's own activation budget per GPU, when they stated one"
+    )
 
     @classmethod
     def from_scenario(cls, scenario: Scenario | None = None, **overrides: object) -> ServingConfig:
@@ -315,6 +326,10 @@ class ServingConfig(BaseModel):
             link_bandwidth_per_direction=h.nvlink_bandwidth_per_direction,
             pp_link_bandwidth=h.nvlink_bandwidth,
             tp=h.gpus_per_node,
+            nodes=h.nodes,
+            gpus_per_node=h.gpus_per_node,
+            ib_bandwidth=h.infiniband_bandwidth,
+            pcie_bandwidth=h.pcie_bandwidth,
         )
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Dimension = Literal["bytes", "rate", "time", "fraction", "count", "flops", "flop"]
+Dimension = Literal["bytes", "rate", "time", "fraction", "count", "flops", "flop", "throughput"]
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,11 @@ UNITS.update(
         "us": _u("us", "time", 1e-6),
         "ns": _u("ns", "time", 1e-9),
         "min": _u("min", "time", 60.0),
+        "h": _u("h", "time", 3600.0),
+        "d": _u("d", "time", 86400.0),
         "%": _u("%", "fraction", 1e-2),
         "count": _u("count", "count", 1.0),
+        "tokens/s": _u("tokens/s", "throughput", 1.0),
         "x": _u("x", "count", 1.0),
         "TFLOPS": _u("TFLOPS", "flops", 1e12),
         "PFLOPS": _u("PFLOPS", "flops", 1e15),
@@ -67,6 +70,26 @@ _ALIASES: dict[str, str] = {
     "byte": "B",
     "gigs": "GB",
     "gig": "GB",
+    "megs": "MB",
+    "meg": "MB",
+    "gigabytes a second": "GB/s",
+    "gigabytes per second": "GB/s",
+    "gigabits a second": "Gb/s",
+    "gigabits per second": "Gb/s",
+    "terabytes a second": "TB/s",
+    "terabytes per second": "TB/s",
+    "gigs a second": "GB/s",
+    "gigs per second": "GB/s",
+    "gig a second": "GB/s",
+    "milli": "ms",
+    "mils": "ms",
+    "micros": "us",
+    "hours": "h",
+    "hour": "h",
+    "hrs": "h",
+    "hr": "h",
+    "days": "d",
+    "day": "d",
     "gbs": "GB",
     "gbytes": "GB",
     "gbps": "Gb/s",
@@ -236,3 +259,24 @@ def words_to_number(text: str) -> float | None:
             return None
         seen = True
     return float(total + current) if seen else None
+
+
+# --- comparing figures across spellings ------------------------------------------------------------------
+
+COUNT_NOUNS = frozenset(
+    {"count", "x", "tokens", "token", "sequences", "sequence", "heads", "head", "layers", "gpus", "nodes", "replicas"}
+)
+"""Units that are counts of things: labels and reports may name the thing counted ("24 heads") or say `count`."""
+
+
+def base_value(value: float, unit: str) -> tuple[str, float] | None:
+    """(family, value in base units) for comparing two figures said in different units, or None if the unit is
+    unknown. Counts of any noun compare with counts, and FLOP and FLOP/s figures with counts of FLOPs (the labels'
+    convention: "360 TFLOP" is 3.6e14)."""
+    if unit.lower() in COUNT_NOUNS:
+        return "count", value
+    u = parse_unit(unit)
+    if u is None:
+        return None
+    family = "count" if u.dimension in ("flop", "flops", "count", "throughput") else u.dimension
+    return family, value * u.factor
