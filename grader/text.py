@@ -11,7 +11,7 @@ import itertools
 import re
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
-_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+_BREAK = re.compile(r"(?<=[.!?;])(?<!\.\.\.)\s+|(?<=\.\.\.)\s+(?=[A-Z])|\n+")
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|vs|approx|etc)\.$", re.I)
 
 
@@ -26,6 +26,8 @@ def unwrap(text: str) -> str:
             len(line.strip()) >= 60
             and bool(nxt.strip())
             and not _LIST_ITEM.match(nxt)
+            and not line.lstrip().startswith("|")
+            and not nxt.lstrip().startswith("|")
             and not line.rstrip().endswith((":", ".", "!", "?"))
         )
         out.append(line + (" " if soft else "\n"))

@@ -52,9 +52,11 @@ def number(turn: int, quote: str, quantity: str, value: float, unit: str = "GB")
         "quote": quote,
         "turn": turn,
         "quantity": quantity,
+        "named": True,
         "value": value,
         "unit": unit,
         "approx": False,
+        "bound": None,
         "assumptions": [{"name": "precision", "value": "fp16"}, {"name": "tp", "value": "8"}],
         "expression": None,
         "claims_fit": None,
@@ -141,8 +143,15 @@ def test_canned_answer_becomes_grounded_claims(fake_openai: FakeOpenAIServer, tm
     assert [x.concept for x in c.concepts] == ["tensor_parallelism"]
     assert c.questions[0].topic == "interconnect" and c.questions[0].quote == "What interconnect do the nodes have?"
     assert c.strategies[0].tp == 8 and c.strategies[0].justified_by == ["communication"]  # "vibes" is not a value
-    assert [(n.quantity, n.value) for n in c.numbers] == [("weights_total", 350), ("weights_per_gpu", 43.75)]
-    assert c.numbers[0].assumptions == {"precision": "fp16", "tp": 8}
+    model = [n for n in c.numbers if n.value in (350, 43.75)]
+    assert [(n.quantity, n.value) for n in model] == [("weights_total", 350), ("weights_per_gpu", 43.75)]
+    # the figures the model left out ("175B", "2 bytes") are the rules reader's, so every number is checked
+    assert sorted((n.quantity, n.value) for n in c.numbers if n not in model) == [
+        ("bytes_per_element", 2.0),
+        ("params", 175e9),
+    ]
+    assert model[0].assumptions.weight_precision == "fp16" and model[0].assumptions.tp == 8
+    assert not model[0].guessed  # the model and the rules reader agree on what it is
     assert c.dropped == 0 == result.dropped
 
     request = fake_openai.requests[0]
@@ -160,7 +169,7 @@ def test_extract_follows_the_protocol(fake_openai: FakeOpenAIServer, tmp_path: P
     fake_openai.enqueue_json(GOOD)
     ex = extractor(settings_for(fake_openai, tmp_path))
     assert isinstance(ex, ClaimExtractor) and ex.name == "llm:test-model"
-    assert len(ex.extract(TRANSCRIPT).numbers) == 2
+    assert len(ex.extract(TRANSCRIPT).numbers) == 4  # the model's two and the two it left out
     assert run_extractor(ex, TRANSCRIPT).cached  # run_extractor uses run(): the second call is a cache hit
     plain = run_extractor(FakeRules(), TRANSCRIPT)
     assert plain == ExtractionResult(
@@ -183,7 +192,7 @@ def test_ungrounded_and_off_vocabulary_claims_are_dropped(fake_openai: FakeOpenA
     result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
     assert result.dropped == 2 == result.claims.dropped
     assert [(c.concept, c.turn) for c in result.claims.concepts] == [("tensor_parallelism", 3), ("kv_cache", 3)]
-    assert result.claims.numbers[0].quantity == "unknown"
+    assert result.claims.numbers[0].quantity is None and result.claims.numbers[0].guessed
 
 
 # --- retries and fallback -------------------------------------------------------------------------------
@@ -196,7 +205,7 @@ def test_rate_limit_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_p
     result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
     assert time.monotonic() - start < 5
     assert fake_openai.count == 2
-    assert result.extractor == "llm:test-model" and len(result.claims.numbers) == 2
+    assert result.extractor == "llm:test-model" and len(result.claims.numbers) == 4
     assert result.errors == ["chunk 1/1 attempt 1: rate limited (HTTP 429)"]
 
 
@@ -226,7 +235,7 @@ def test_timeout_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_path
     fake_openai.enqueue_delay(0.05, then_text=json.dumps(GOOD))  # slow, but inside the timeout
     result = extractor(settings_for(fake_openai, tmp_path, llm_timeout_s=0.5)).run(TRANSCRIPT)
     assert fake_openai.count == 2
-    assert result.extractor == "llm:test-model" and len(result.claims.numbers) == 2
+    assert result.extractor == "llm:test-model" and len(result.claims.numbers) == 4
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,9 @@ decimal vs binary. Every row asserts concrete values, so a changed factor or a l
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from grader.numbers import NUMBER_RE, WORD_NUMBER_WITH_UNIT_RE
+from grader.reading.figures import figures_in
 from grader.units import UNITS, in_unit, parse_unit, to_base, unit_spellings, words_to_number
 
 GB, GIB = 1e9, 2.0**30
@@ -48,12 +46,6 @@ SPELLINGS = [
 ]
 
 
-def _find(text: str) -> re.Match[str]:
-    m = NUMBER_RE.search(text) or WORD_NUMBER_WITH_UNIT_RE.search(text)
-    assert m is not None, f"no number with a unit found in {text!r}"
-    return m
-
-
 @pytest.mark.parametrize(
     ("text", "num", "unit_text", "canonical", "dim", "base", "bits", "binary"),
     SPELLINGS,
@@ -62,15 +54,15 @@ def _find(text: str) -> re.Match[str]:
 def test_spelling(
     text: str, num: str, unit_text: str, canonical: str, dim: str, base: float, bits: bool, binary: bool
 ) -> None:
-    m = _find(text)
-    assert m.group("num") == num
-    assert m.group("unit") == unit_text
-    unit = parse_unit(m.group("unit"))
+    unit = parse_unit(unit_text)
     assert unit is not None
     assert (unit.canonical, unit.dimension, unit.bits, unit.binary) == (canonical, dim, bits, binary)
     value = float(num.replace(",", "")) if num[0].isdigit() else words_to_number(num)
     assert value is not None
     assert to_base(value, unit) == pytest.approx(base, rel=1e-12)
+    (fig,) = figures_in(text)  # the reader finds the same figure in the text as written
+    assert (fig.unit, fig.value) == (canonical, value)
+    assert fig.base == pytest.approx(base, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -159,9 +151,9 @@ def test_words_to_number(words: str, value: float | None) -> None:
 
 def test_a_few_hundred_is_not_a_number() -> None:
     """'a few hundred milliseconds' must not read as 100 ms: a number phrase cannot start with a scale word."""
-    assert WORD_NUMBER_WITH_UNIT_RE.search("should take a few hundred milliseconds") is None
-    m = WORD_NUMBER_WITH_UNIT_RE.search("two hundred milliseconds")
-    assert m is not None and m.group("num") == "two hundred"
+    assert figures_in("should take a few hundred milliseconds") == []
+    (fig,) = figures_in("two hundred milliseconds")
+    assert (fig.value, fig.unit) == (200, "ms")
 
 
 def test_every_canonical_unit_is_spelled_and_parses_to_itself() -> None:

@@ -13,12 +13,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.checker import QUANTITY_DIMENSION
+from grader.quantities.registry import REGISTRY
 from grader.claims import Claims
 from grader.transcript import Transcript
 
-#: Quantity names a NumericClaim may carry: exactly the checker's (anything else is recorded as "unknown").
-NUMERIC_QUANTITIES: tuple[str, ...] = (*QUANTITY_DIMENSION, "unknown")
+#: Quantity names a NumericClaim may carry: exactly the registry's (anything else is recorded as no quantity).
+NUMERIC_QUANTITIES: tuple[str, ...] = tuple(REGISTRY)
 
 #: Allowed values of StrategyClaim.justified_by and StrategyClaim.alternatives.
 JUSTIFICATIONS: tuple[str, ...] = ("memory", "latency", "communication", "bubble", "cost", "scalability")

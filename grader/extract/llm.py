@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
+from grader.extract.numbers import assumptions_from, reconcile
+from grader.reading.reader import read_numbers
 from grader.extract.base import (
     ALTERNATIVES,
     JUSTIFICATIONS,
@@ -87,10 +89,14 @@ class AssumptionOut(_Out):
 class NumberOut(_Out):
     quote: str = Field(description="verbatim span containing the number")
     turn: int = Field(description="index attribute of that candidate turn")
-    quantity: str = Field(description="a quantity id from the list, or 'unknown'")
+    quantity: str | None = Field(description="a quantity id from the list, or null when none fits")
+    named: bool = Field(description="the words next to the number say what it is (not only the topic around it)")
     value: float = Field(description="the number as stated")
-    unit: str = Field(description="as said: GB, GiB, MB, KB, B, TB, GB/s, Gb/s, TB/s, s, ms, us, %, count")
+    unit: str = Field(
+        description="as said: GB, GiB, MB, KB, B, TB, GB/s, Gb/s, TB/s, s, ms, us, %, count, tokens, sequences, heads"
+    )
     approx: bool = Field(description="said with ~, about, roughly, around")
+    bound: str | None = Field(description="'lower' for '50+ GB' or 'over 50 GB', 'upper' for 'under 1 ms', else null")
     assumptions: list[AssumptionOut] = Field(description="assumptions stated for this number")
     expression: str | None = Field(description="the arithmetic as written or said, e.g. '175GB/2/4', else null")
     claims_fit: bool | None = Field(description="the sentence says it fits in memory (true) or not (false), else null")
@@ -191,22 +197,10 @@ def chunk_turns(transcript: Transcript, max_chars: int) -> list[list[int]]:
 
 # --- from the model's answer to Claims ------------------------------------------------------------------
 
-_INT = re.compile(r"^[+-]?\d+$")
-
-
-def _assumption_value(raw: str) -> float | int | str:
-    s = raw.strip()
-    if _INT.match(s.replace(",", "")):
-        return int(s.replace(",", ""))
-    try:
-        return float(s)
-    except ValueError:
-        return s
-
-
 def to_claims(out: ExtractionOutput, vocabulary: Vocabulary) -> Claims:
     """Map the answer onto the vocabulary. Off-vocabulary concepts/topics and invalid items are dropped and
-    counted; an unlisted quantity becomes "unknown"; unlisted justifications/alternatives are left out."""
+    counted; an unlisted quantity becomes none (and the figure a guess); unlisted justifications/alternatives are
+    left out."""
     dropped = 0
     concept_ids, topic_ids, misconception_ids = (
         vocabulary.concept_ids,
@@ -264,11 +258,13 @@ def to_claims(out: ExtractionOutput, vocabulary: Vocabulary) -> Claims:
                 NumericClaim(
                     turn=n.turn,
                     quote=n.quote,
-                    quantity=n.quantity if n.quantity in quantities else "unknown",
+                    quantity=n.quantity if n.quantity in quantities else None,
+                    guessed=not n.named or n.quantity not in quantities,
                     value=n.value,
                     unit=n.unit,
                     approx=n.approx,
-                    assumptions={a.name: _assumption_value(a.value) for a in n.assumptions if a.name.strip()},
+                    bound=n.bound if n.bound in ("lower", "upper") else None,
+                    assumptions=assumptions_from((a.name, a.value) for a in n.assumptions),
                     expression=n.expression or None,
                     claims_fit=n.claims_fit,
                 )
@@ -451,6 +447,7 @@ class LLMExtractor:
             claims = self._extract(transcript, system, vocabulary, errors)
         except _Failed as f:
             return self._fall_back(transcript, f.reason, errors)
+        claims = claims.model_copy(update={"numbers": reconcile(claims.numbers, read_numbers(transcript))})
         if self.cache is not None:
             try:
                 self.cache.put(key, claims, meta={"extractor": self.name, **provenance})

@@ -18,7 +18,8 @@ from functools import partial
 from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
-from grader.numbers import _HYBRID_RE, ASSUMPTION_PATTERNS, NumberFinder, extract_numeric_claims
+from grader.reading.assumptions import DEGREE_PATTERNS, HYBRID_RE
+from grader.reading.reader import NumberReader
 from grader.text import split_sentences, squash
 from grader.transcript import Transcript
 
@@ -130,10 +131,11 @@ def _strategies(
     best: tuple[int, str, dict[str, int]] | None = None
     for sentence in sentences:
         degrees: dict[str, int] = {}
-        for m in _HYBRID_RE.finditer(sentence):
-            pp, tp = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        for m in HYBRID_RE.finditer(sentence):
+            g = m.groups()
+            pp, tp = (g[0], g[1]) if g[0] else (g[3], g[2]) if g[2] else (g[5], g[4]) if g[4] else (g[6], g[7])
             degrees = {"tp": int(tp), "pp": int(pp)}
-        for key, pat in ASSUMPTION_PATTERNS:
+        for key, pat in DEGREE_PATTERNS:
             if key in ("tp", "pp", "dp") and key not in degrees and (m := pat.search(sentence)):
                 degrees[key] = int(m.group(1))
         # "2-way PP x 4-way TP" is a proposal however it is introduced ("Yes: ...", "So: ...")
@@ -168,7 +170,7 @@ class RulesExtractor:
         self._rubric = rubric
         self._memo: dict[tuple[int, str, frozenset[str], bool], Claims] = {}
         self._asked_memo: dict[str, frozenset[str]] = {}
-        self._numbers = NumberFinder()
+        self._numbers = NumberReader()
 
     def _asked(self, rubric: Any, text: str) -> frozenset[str]:
         """What an interviewer turn asked about, memoised like the candidate turns."""
@@ -206,7 +208,7 @@ class RulesExtractor:
                 continue
             asked = self._asked(rubric, previous) if previous else frozenset()
             parts.append(self._claims_of_turn(rubric, index, turn.content, asked, hinted))
-        numbers: list[NumericClaim] = extract_numeric_claims(transcript, self._numbers)
+        numbers: list[NumericClaim] = self._numbers.read(transcript)
         return Claims(
             concepts=[c for p in parts for c in p.concepts],
             questions=_first_per_key([q for p in parts for q in p.questions], "topic"),

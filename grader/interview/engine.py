@@ -118,8 +118,8 @@ class Coverage(BaseModel):
         quantities = list(
             dict.fromkeys(
                 [
-                    *(n.quantity for n in claims.numbers if n.quantity != "unknown"),
-                    *(c.quantity for c in checks if c.quantity != "unknown"),
+                    *(n.quantity for n in claims.numbers if n.quantity),
+                    *(c.quantity for c in checks if c.quantity),
                 ]
             )
         )
