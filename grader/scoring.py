@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from grader.checker import COMM_QUANTITIES
+from grader.quantities.registry import by_criterion
 from grader.claims import Check, Claims, ConceptClaim, StrategyClaim
 from grader.paths import RUBRIC_DIR
 from grader.report import CategoryScore, Evidence, FlagHit, Report, SubScore
@@ -32,6 +32,7 @@ from grader.rubric import Condition, Rubric, Trigger, default_rubric
 from grader.transcript import Transcript
 
 SCORING_FILE = RUBRIC_DIR / "scoring.yaml"
+COMM_QUANTITIES = by_criterion("bandwidth_calculation")
 MEMORY_QUANTITIES = frozenset(
     {
         "weights_total",

@@ -282,8 +282,12 @@ def test_grading_is_deterministic_to_the_byte() -> None:
     assert first == second
 
 
-def test_every_communication_quantity_the_checker_knows_counts_for_bandwidth_calculation() -> None:
-    from grader.checker import COMM_QUANTITIES
+def test_every_communication_quantity_the_registry_knows_counts_for_bandwidth_calculation() -> None:
+    from grader.quantities.registry import REGISTRY
+    from grader.scoring import COMM_QUANTITIES
+
+    assert COMM_QUANTITIES == {q.id for q in REGISTRY.values() if q.criterion == "bandwidth_calculation"}
+    assert {"tp_comm_time", "allreduce_message", "pp_handoff_time", "tp_volume_per_step"} <= COMM_QUANTITIES
 
     t = interview("q")
     base = score(t, Claims(), []).categories["communication"].subscores["bandwidth_calculation"].score
