@@ -261,6 +261,89 @@ def _batch(args: argparse.Namespace) -> int:
 COMMANDS["batch"] = Command("grade many transcripts into a folder of reports and a summary", _batch_arguments, _batch)
 
 
+# --- eval --------------------------------------------------------------------------------------------------
+
+EVAL_FIGURES = (
+    "false_alarms",
+    "precision",
+    "recall",
+    "coverage",
+    "totals",
+    "levels",
+    "recommendations",
+    "categories",
+    "flags",
+)
+"""Mirrors evaluation.agreement.Agreement.FIGURES (a test keeps them equal) so `--help` stays light."""
+_LOWER_IS_BETTER = ("false_alarms",)
+
+
+def _figure_gate(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or name not in EVAL_FIGURES:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected FIGURE=VALUE with FIGURE one of {', '.join(EVAL_FIGURES)}")
+    value = value.strip()
+    try:
+        v = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: {value!r} is not a number (0.9 or 90%)") from None
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a share between 0 and 1 (or 0% and 100%)")
+    return name, v
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Grade every transcript named by DIR/labels*.yaml and measure agreement with the labels: false alarms, "
+        "precision, recall, coverage, totals, levels, recommendations, categories and flags, then every "
+        "disagreement, one line each. Label a few of your own interviews (schema: shared/corpus/README.md) to "
+        "see how far to trust the grader."
+    )
+    p.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="folders holding labels*.yaml and transcripts")
+    p.add_argument("--json", action="store_true", help="the figures and disagreements as JSON")
+    p.add_argument(
+        "--min",
+        dest="mins",
+        action="append",
+        type=_figure_gate,
+        default=[],
+        metavar="FIGURE=VALUE",
+        help="exit 1 unless FIGURE is at least VALUE (for false_alarms: at most VALUE); repeatable",
+    )
+    p.add_argument(
+        "--max",
+        dest="maxes",
+        action="append",
+        type=_figure_gate,
+        default=[],
+        metavar="FIGURE=VALUE",
+        help="exit 1 unless FIGURE is at most VALUE; repeatable",
+    )
+    p.add_argument("--extractor", choices=("rules", "llm"), default="rules", help="claim extractor (default rules)")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    """Exit 0 when every gate is met, 1 when one is not (named on stderr)."""
+    from grader.evaluation import agreement, run
+
+    floors: dict[str, float] = {}
+    ceilings: dict[str, float] = {}
+    for name, v in args.mins:  # a floor on false alarms can only mean a ceiling
+        (ceilings if name in _LOWER_IS_BETTER else floors)[name] = v
+    for name, v in args.maxes:
+        ceilings[name] = v
+    agg, _ = run.evaluate(args.dirs, extractor=args.extractor)
+    print(run.render_json(agg) if args.json else run.render_text(agg, floors=floors, ceilings=ceilings), end="")
+    missed = agreement.unmet(agg, floors, ceilings)
+    for line in missed:
+        print(f"not met: {line}", file=sys.stderr)
+    return 1 if missed else 0
+
+
+COMMANDS["eval"] = Command("measure the grader against labelled interviews (agreement figures)", _eval_arguments, _eval)
+
+
 # --- interview ---------------------------------------------------------------------------------------------
 
 

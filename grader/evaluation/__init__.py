@@ -1,0 +1,1 @@
+"""Measure the grader against expert labels (`python -m grader eval`)."""
