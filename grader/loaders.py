@@ -474,7 +474,7 @@ def _text_turns(text: str, src: _Source) -> list[Turn]:
         if match and style in (None, is_qa):
             style = is_qa
             if len(turns) == MAX_TURNS:
-                raise src.fail(f"more than {MAX_TURNS:,} turns; a transcript may have at most that", line=number)
+                raise src.fail(f"over {MAX_TURNS:,} turns; a transcript may have at most {MAX_TURNS:,}", line=number)
             turns.append((_TEXT_ROLES[match["who"].lower()], number, [match["rest"]]))
         elif turns:
             turns[-1][2].append(line)
