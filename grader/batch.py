@@ -54,6 +54,7 @@ from grader.errors import ConfigError, GraderError
 from grader.extract.base import ClaimExtractor
 from grader.extract.rules import RulesExtractor
 from grader.overrides import is_sidecar
+from grader.redact import redact
 from grader.report import Level, Recommendation, Report
 from grader.scorecard import inline, is_scored, render_json, render_markdown
 from grader.settings import Settings, get_settings
@@ -152,12 +153,13 @@ def error_row(id: str, file: str, error: str | BaseException) -> BatchRow:
 
 
 def _error_text(error: str | BaseException, file: str) -> str:
+    """One line for an error row; an exception's text may quote an endpoint's reply, so keys are redacted."""
     if isinstance(error, str):
-        return error
+        return redact(error)
     if isinstance(error, GraderError):
         return error.one_line()
-    text = f"{type(error).__name__}: {error}".rstrip(": ")
-    return f"{file}: {text}" if file else text
+    text = " ".join(f"{type(error).__name__}: {error}".rstrip(": ").split())
+    return redact(f"{file}: {text}" if file else text)
 
 
 # --- summary -----------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The LLM is optional: with neither a key nor a base URL the grader stays offline. A local OpenAI-compatible
 server (vLLM, Ollama) needs only `COACH_LLM_BASE_URL`; a dummy key is sent to it. The key is a `SecretStr`
-and never appears in `repr()`, `describe()` or a dump.
+and never appears in `repr()`, `describe()` or a dump; building settings registers it with `grader.redact`, so
+it is also redacted from log lines, error messages and tracebacks (an endpoint may echo it back).
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     llm_seed: int | None = 7
     cache_dir: Path = Path("~/.cache/interview-coach")
     interviewer_mode: InterviewerMode = "auto"
+
+    def model_post_init(self, context: object, /) -> None:
+        """A key that reaches this process is redacted from every log line and message from now on."""
+        from grader.redact import register_secret
+
+        register_secret(self.llm_api_key.get_secret_value() if self.llm_api_key is not None else None)
 
     @field_validator("llm_base_url", "llm_api_key", mode="before")
     @classmethod
