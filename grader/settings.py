@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grader.paths import TRANSCRIPTS_DIR
+
 OPENAI_DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 DUMMY_API_KEY = "not-needed"  # sent to keyless local servers; the openai client refuses an empty key
 
@@ -39,6 +41,13 @@ class Settings(BaseSettings):
     llm_seed: int | None = 7
     cache_dir: Path = Path("~/.cache/interview-coach")
     interviewer_mode: InterviewerMode = "auto"
+    batch_root: Path = Field(
+        default_factory=lambda: TRANSCRIPTS_DIR,
+        description="the only folder the app's Batch page may read (COACH_BATCH_ROOT); the CLI is not confined",
+    )
+    batch_file_timeout_s: float = Field(
+        120.0, gt=0, description="a transcript still being graded in a batch after this long is an error row"
+    )
 
     def model_post_init(self, context: object, /) -> None:
         """A key that reaches this process is redacted from every log line and message from now on."""
@@ -58,7 +67,7 @@ class Settings(BaseSettings):
     def _strip_slash(cls, v: str | None) -> str | None:
         return v.strip().rstrip("/") if v else v
 
-    @field_validator("cache_dir")
+    @field_validator("cache_dir", "batch_root")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
@@ -89,6 +98,8 @@ class Settings(BaseSettings):
             "temperature": f"{self.llm_temperature:g}",
             "seed": "none" if self.llm_seed is None else str(self.llm_seed),
             "cache_dir": str(self.cache_dir),
+            "batch_root": str(self.batch_root),
+            "batch_file_timeout": f"{self.batch_file_timeout_s:g}s",
             "interviewer_mode": self.interviewer_mode,
         }
 
