@@ -81,6 +81,8 @@ MANIFEST = ".batch.sqlite"
 LOCK = ".batch.lock"
 LEGACY_MANIFEST = ".manifest.json"
 LEGACY_JOURNAL = ".manifest.jsonl"
+WORKER_MEMO_SIZE = 512
+"""Candidate turns a batch worker's rules extractor remembers (about 100 transcripts)."""
 _RESERVED_IDS = frozenset({"summary"})  # summary.md would be overwritten by a transcript's scorecard
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -939,6 +941,10 @@ def _worker_init(ctx: _Context, parent: int) -> None:
     batch's process goes away (even by kill -9) instead of grading on as an orphan."""
     global _WORKER
     _WORKER = ctx
+    if isinstance(getattr(ctx.extractor, "MEMO_SIZE", None), int):
+        # The memo pays when the same turns come back (the interviewer re-reads every turn; copies in a batch).
+        # Distinct transcripts only fill it, so a worker keeps a smaller one: its memory stops growing early.
+        ctx.extractor.MEMO_SIZE = min(ctx.extractor.MEMO_SIZE, WORKER_MEMO_SIZE)  # type: ignore[attr-defined]
     rubric = getattr(ctx.extractor, "_rubric_or_default", None)
     if callable(rubric):
         rubric()

@@ -201,7 +201,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _clean(content: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """(content with removed text blanked to spaces, ((quote, note), ...)); memoised, since the interviewer
     re-reads the whole transcript after every answer."""
