@@ -140,7 +140,7 @@ def test_table_has_a_column_per_category(tmp_path: Path) -> None:
     assert len(df.columns) == 10 + len(result.rows[0].categories)
 
 
-@pytest.mark.parametrize("folder", ["/etc", "/etc/pass*", "../", "/tmp/*/chat.json", "in/../../elsewhere"])
+@pytest.mark.parametrize("folder", ["/", "/etc", "/etc/pass*", "../", "/tmp/*/chat.json", "in/../../elsewhere"])
 def test_folder_outside_the_batch_root_is_refused_in_one_line(tmp_path: Path, folder: str) -> None:
     """Anyone with the URL types here: nothing outside COACH_BATCH_ROOT is listed, read or graded."""
     elsewhere = tmp_path.parent / "elsewhere"
