@@ -1,4 +1,4 @@
-"""Batch: grade many transcripts (uploads, or a folder on this machine) the way `python -m grader batch` does:
+"""Batch: grade many transcripts (uploads, or a folder inside the batch folder) the way `python -m grader batch` does:
 `grader.batch.grade_batch` into a temporary output folder, with a progress bar fed by its callback. The table,
 the histogram of totals, summary.csv and a zip of every report stay in the session after the folder is gone."""
 
@@ -240,11 +240,11 @@ def render() -> None:
     uploads = st.file_uploader("Transcripts", type=list(SUFFIXES), accept_multiple_files=True, key=state.BATCH_UPLOADS)
     s = resources.settings()
     st.text_input(
-        f"…or a folder, file or glob inside {s.batch_root}",
+        "…or a folder, file or glob in the batch folder",
         key=state.BATCH_FOLDER,
         placeholder="e.g. sessions, or *.yaml",
-        help="Only the batch folder can be read from here (COACH_BATCH_ROOT); paths are relative to it.",
     )
+    st.caption(f"Only `{s.batch_root}` (COACH_BATCH_ROOT) can be read from here; paths are relative to it.")
     c1, c2, _ = st.columns([1, 1, 2])
     options = ["rules", "llm"] if resources.llm_mode(s) else ["rules"]
     if ss.get(state.BATCH_EXTRACTOR) not in options:
