@@ -76,7 +76,7 @@ _EN_WHO = (
     r"|(?:grading|scoring|evaluation|evaluating|marking) (?:model|system|ai|bot|assistant|llm|team|committee))"
 )
 _EN_READER = (
-    r"(?:whoever|anyone|anybody|the person|the people)\s+(?:is\s+)?(?:scor|grad|evaluat|mark|review|assess|rat|judg|read)\w*\s+(?:this|these|the|my|it)"
+    r"\b(?:whoever|anyone|anybody|the person|the people)\s+(?:is\s+)?(?:scor|grad|evaluat|mark|review|assess|rat|judg|read)\w*\s+(?:this|these|the|my|it)"
     r"|\bif you(?:'re| are)\s+an?\s+(?:ai|llm|language model|model|bot|grader|evaluator|automated|assistant)"
     r"|\b(?:ai|llm|model|language model|assistant|system|bot)\s+(?:that is\s+|which is\s+|who is\s+)?"
     r"(?:grading|scoring|evaluating|assessing|marking|reviewing|reading)\s+(?:this|these|my|the (?:transcript|interview|answers?|candidate))"
