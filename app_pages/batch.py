@@ -1,4 +1,4 @@
-"""Batch: grade many transcripts (uploads, or a folder on this machine) the way `python -m grader batch` does:
+"""Batch: grade many transcripts (uploads, or a folder inside the batch folder) the way `python -m grader batch` does:
 `grader.batch.grade_batch` into a temporary output folder, with a progress bar fed by its callback. The table,
 the histogram of totals, summary.csv and a zip of every report stay in the session after the folder is gone."""
 
@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import resources, state
-from grader.batch import BatchRow, category_columns, grade_batch, summarise
+from grader.batch import SUMMARY_JSONL, BatchRow, category_columns, grade_batch, summarise
 from grader.errors import GraderError
 from grader.scorecard import label
 
@@ -71,6 +71,13 @@ def display_file(file: str, roots: Sequence[Path]) -> str:
             rel = Path(file).relative_to(root)
             return rel.as_posix() if str(rel) != "." else Path(file).name
     return file
+
+
+def folder_input(folder: str, root: Path) -> Path:
+    """What the folder field names: a path inside the batch folder (relative paths are relative to it). Whether
+    it is inside is checked by grade_batch, before anything is listed."""
+    path = Path(folder.strip())
+    return path if path.is_absolute() else root / path
 
 
 def rows_frame(rows: Sequence[BatchRow]) -> pd.DataFrame:
@@ -138,7 +145,7 @@ def zip_reports(out_dir: Path, extra: dict[str, str]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for p in sorted(out_dir.iterdir()):
-            if p.is_file() and not p.name.startswith(".") and p.name not in extra:
+            if p.is_file() and not p.name.startswith(".") and p.name not in extra and p.name != SUMMARY_JSONL:
                 zf.write(p, arcname=f"reports/{p.name}")
         for name, text in extra.items():
             zf.writestr(f"reports/{name}", text)
@@ -153,6 +160,8 @@ def run_batch(uploads: Sequence[Any], folder: str, workers: int, extractor: str)
     def progress(done: int, total: int, id: str) -> None:
         bar.progress(done / total if total else 1.0, text=f"Graded {done} of {total}: {id}")
 
+    s = resources.settings()
+    root = s.batch_root
     with tempfile.TemporaryDirectory(prefix="coach-batch-") as tmp:
         inputs: list[str] = []
         upload_dir = Path(tmp) / "uploads"
@@ -162,18 +171,19 @@ def run_batch(uploads: Sequence[Any], folder: str, workers: int, extractor: str)
                 (upload_dir / name).write_bytes(up.getvalue())
                 inputs.append(str(upload_dir / name))  # one by one: the table keeps the upload order
         if folder.strip():
-            inputs.append(str(Path(folder.strip()).expanduser()))
+            inputs.append(str(folder_input(folder, root)))
         out = Path(tmp) / "out"
-        s = resources.settings()
         result = grade_batch(
             inputs,
             out,
             workers=workers,
             extractor=extractor,
             settings=s if extractor == "llm" else None,
+            time_limit_s=s.batch_file_timeout_s,
             progress=progress,
+            roots=[root, upload_dir],  # anyone with the URL can type here: only the batch folder is readable
         )
-        shown_from = [upload_dir, *([Path(inputs[-1])] if folder.strip() else [])]
+        shown_from = [upload_dir, *([Path(inputs[-1])] if folder.strip() else []), root]
         rows = [r.model_copy(update={"file": display_file(r.file, shown_from)}) for r in result.rows]
         csv_text, md_text = summarise(rows)
         zip_bytes = zip_reports(out, {"summary.csv": csv_text, "summary.md": md_text})
@@ -228,12 +238,13 @@ def render() -> None:
     st.title("Batch grading")
     st.caption("Grades with the same code as `python -m grader batch`; reports are kept in this session only.")
     uploads = st.file_uploader("Transcripts", type=list(SUFFIXES), accept_multiple_files=True, key=state.BATCH_UPLOADS)
-    st.text_input(
-        "…or a folder, file or glob on this machine",
-        key=state.BATCH_FOLDER,
-        placeholder=str(resources.transcripts_dir()),
-    )
     s = resources.settings()
+    st.text_input(
+        "…or a folder, file or glob in the batch folder",
+        key=state.BATCH_FOLDER,
+        placeholder="e.g. sessions, or *.yaml",
+    )
+    st.caption(f"Only `{s.batch_root}` (COACH_BATCH_ROOT) can be read from here; paths are relative to it.")
     c1, c2, _ = st.columns([1, 1, 2])
     options = ["rules", "llm"] if resources.llm_mode(s) else ["rules"]
     if ss.get(state.BATCH_EXTRACTOR) not in options:

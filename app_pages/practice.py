@@ -32,7 +32,7 @@ from grader.scorecard import inline
 from grader.transcript import Transcript
 
 SESSION_PARAM = "session"
-_SID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+_SID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")  # fullmatch: "$" alone would pass "abc\n"
 
 
 # --- sessions on disk --------------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def new_session_id(now: datetime | None = None) -> str:
 
 def valid_session_id(sid: object) -> bool:
     """Only ids that are safe as a file name (no path separators, no dots)."""
-    return isinstance(sid, str) and bool(_SID.match(sid))
+    return isinstance(sid, str) and bool(_SID.fullmatch(sid))
 
 
 def session_path(sid: str) -> Path:

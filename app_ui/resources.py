@@ -14,19 +14,19 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
 from grader import paths
-from grader.claims import Claims
 from grader.extract.base import ClaimExtractor
-from grader.report import Report
 from grader.settings import Settings, get_settings
 from grader.transcript import Transcript
+
+if TYPE_CHECKING:  # the pipeline loads the checker and the rubric: not before the first paint
+    from grader.pipeline import Graded
 
 SESSIONS_ENV = "COACH_SESSIONS_DIR"
 TRANSCRIPTS_ENV = "COACH_TRANSCRIPTS_DIR"
@@ -170,19 +170,10 @@ def extractor_for(s: Settings) -> ClaimExtractor:
 # --- grading -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Graded:
-    """A report and the claims it was scored from (Replay shows the claims at their turns)."""
-
-    report: Report
-    claims: Claims
-
-
 def grade(transcript: Transcript, s: Settings | None = None) -> Graded:
-    """Grade through the same pipeline as the CLI: extract once, score the extraction."""
-    from grader.extract.base import run_extractor
-    from grader.pipeline import grade_extraction
+    """Grade through the pipeline the CLI, batch and the interviewer use (injections removed first), with
+    this server's extractor."""
+    from grader.pipeline import grade as grade_with
 
     s = s or settings()
-    result = run_extractor(extractor_for(s), transcript)
-    return Graded(report=grade_extraction(transcript, result), claims=result.claims)
+    return grade_with(transcript, extractor=extractor_for(s))

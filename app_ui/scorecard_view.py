@@ -232,6 +232,9 @@ def render_flags(report: Report) -> None:
                 where = quote(f.turn, f.evidence) if f.turn is not None else inline(f.evidence)
                 lines.append(f"- {mark} **{inline(f.label or f.id)}** — {where}")
             st.markdown("\n".join(lines))
+    if report.injection_attempts:
+        removed = "\n".join(f"- {quote(ev.turn, ev.quote)}" for ev in report.injection_attempts)
+        st.warning(f"Removed before grading (addressed to the grader):\n\n{removed}")
 
 
 def render_feedback(report: Report) -> None:

@@ -1,14 +1,18 @@
-"""Peak memory and wall time of a large batch, each batch in a fresh subprocess.
+"""Memory and wall time of a large batch, each batch in a fresh subprocess.
 
     python bench/bench_batch_memory.py [--sizes 300 10000] [--workers 1] [--tracemalloc]
 
 For each corpus size a child process imports the grader, records its RSS, runs `grade_batch` (rules
-extractor, no progress bar) into a temporary directory under bench/out/, and reports the peak RSS
-(`resource.getrusage(RUSAGE_SELF).ru_maxrss`), the growth over the post-import baseline, the wall time, and
-the wall time of a rerun in which every transcript is unchanged (all skipped). Comparing sizes shows how memory
-grows with the batch: by the summary row and manifest entry kept per transcript (a few KB), never by the
-reports, which are written out as they complete.
-`--tracemalloc` adds the Python-heap peak (slower: tracing costs time).
+extractor) into a temporary directory under bench/out/, and reports the peak RSS of the batch process
+(`resource.getrusage(RUSAGE_SELF).ru_maxrss`), its growth over the post-import baseline, the wall time, and
+the wall time of a rerun in which every transcript is unchanged (all skipped).
+
+The batch grades in worker processes, so their memory counts too: every 500 transcripts the progress callback
+samples the RSS of the batch process and of each worker (/proc). "Growth after 500" is the RSS at the end
+minus the RSS after the first 500 transcripts, for the batch process and for the workers together: what a
+longer batch costs beyond its start. Nothing is kept per transcript (rows and manifest are in SQLite on disk),
+so this should stay at noise.
+`--tracemalloc` adds the batch process's Python-heap peak (slower: tracing costs time).
 """
 
 from __future__ import annotations
@@ -40,8 +44,30 @@ def _rss_now_kb() -> int:
     return 0
 
 
+def _rss_kb(pid: int | str = "self") -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def child(corpus: str, out: str, workers: int, trace: bool) -> None:
     import logging
+    import os
     import resource
 
     logging.disable(logging.ERROR)  # error rows are counted below; their tracebacks would flood stderr
@@ -49,12 +75,18 @@ def child(corpus: str, out: str, workers: int, trace: bool) -> None:
     from grader.pipeline import grade_transcript  # noqa: F401  (import everything before the baseline)
 
     baseline = _rss_now_kb()
+    samples: list[tuple[int, int, int]] = []  # (done, batch process KiB, workers KiB)
+
+    def sample(done: int, total: int, id: str) -> None:
+        if done % 500 == 0 or done == total:
+            samples.append((done, _rss_kb(), sum(_rss_kb(c) for c in _children(os.getpid()))))
+
     if trace:
         import tracemalloc
 
         tracemalloc.start()
     t0 = time.perf_counter()
-    first = grade_batch([corpus], Path(out), workers=workers, progress=False)
+    first = grade_batch([corpus], Path(out), workers=workers, progress=sample)
     wall = time.perf_counter() - t0
     heap_peak = None
     if trace:
@@ -80,6 +112,7 @@ def child(corpus: str, out: str, workers: int, trace: bool) -> None:
                 "baseline_kb": baseline,
                 "peak_kb": peak,
                 "heap_peak_b": heap_peak,
+                "samples": samples,
             }
         )
     )
@@ -134,6 +167,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['skipped_rerun']:,} skipped, {r['n'] / r['rerun_s']:.0f} transcripts/s",
             ),
         ]
+        samples = r["samples"]
+        if len(samples) >= 2 and samples[0][0] == 500:
+            (_, main_500, workers_500), (done, main_end, workers_end) = samples[0], samples[-1]
+            curve = ", ".join(f"{d}: {(m + w) / 1024:.0f}" for d, m, w in samples[:: max(1, len(samples) // 8)])
+            results.append(
+                result(
+                    NAME,
+                    f"{tag}: RSS growth from 500 to {done:,} transcripts",
+                    (main_end - main_500) / 1024,
+                    "MiB",
+                    f"batch process {main_500 / 1024:.0f} -> {main_end / 1024:.0f} MiB, workers "
+                    f"{workers_500 / 1024:.0f} -> {workers_end / 1024:.0f} MiB; total MiB by transcripts done: {curve}",
+                )
+            )
         if r["heap_peak_b"] is not None:
             results.append(result(NAME, f"{tag}: Python heap peak (tracemalloc)", r["heap_peak_b"] / 2**20, "MiB"))
     _common.emit(results, args.json)

@@ -106,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(ROOT / "tests" / "data" / "transcripts" / "good" / name, transcripts / name)
         for p in sorted((ROOT / "transcripts").glob("*.yaml")):
             shutil.copy(p, transcripts / p.name)
-        env = {"COACH_TRANSCRIPTS_DIR": str(transcripts), "COACH_SESSIONS_DIR": str(transcripts / "sessions")}
+        env = {
+            "COACH_TRANSCRIPTS_DIR": str(transcripts),
+            "COACH_SESSIONS_DIR": str(transcripts / "sessions"),
+            "COACH_BATCH_ROOT": str(transcripts),
+        }
         with AppServer(env=env, log=Path(tmp) / "server.log") as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             cold = first_paint(browser, server.url)
@@ -157,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
             page.set_viewport_size({"width": 1440, "height": 1100})
             page.goto(server.url + "batch")
-            page.get_by_label("…or a folder, file or glob on this machine").fill(str(transcripts))
+            page.get_by_label("…or a folder, file or glob in the batch folder").fill(str(transcripts))
             page.keyboard.press("Enter")
             page.wait_for_timeout(400)
             page.get_by_role("button", name="Grade").click()

@@ -3,26 +3,33 @@
     result = grade_batch(["transcripts/", "more/*.json"], Path("out"), workers=8, extractor="llm")
 
 Inputs are directories (searched recursively for *.yaml, *.yml, *.json, *.txt, *.md; hidden directories and
-files, the output directory and reviewer-override sidecars `*.overrides.yaml` are skipped), files, or glob patterns; the order is stable (each input in turn, its files
-sorted by path). For each transcript `<id>.json` (the report) and `<id>.md` (the scorecard) are written as soon
-as it is graded; `<id>` is the file's stem, made unique when two files share one. At the end `summary.csv` and
-`summary.md` list every input in input order.
+files, the output directory and reviewer-override sidecars `*.overrides.yaml` are skipped), files, or glob
+patterns; the order is stable (each input in turn, its files sorted by path). A file without a transcript
+suffix is refused (an error row), whether named or matched. With `roots` (the app passes its batch folder,
+COACH_BATCH_ROOT), an input outside them is a `ConfigError` before anything is listed, and files that a
+symlink leads outside are left out. For each transcript `<id>.json` (the report) and `<id>.md` (the
+scorecard) are written as soon as it is graded; `<id>` is the file's stem, made unique when two files share
+one. At the end `summary.csv`, `summary.md` and `summary.jsonl` (the rows as JSON) list every input in input
+order.
 
 Failures are rows, never gaps: a file that does not load is an error row carrying the `GraderError` one-line
-message, an unexpected exception in one transcript is an error row naming the exception type, and the batch
-goes on. Errors are retried on every rerun.
+message, an unexpected exception in one transcript is an error row naming the exception type, a transcript
+still being graded after the per-file time limit (`time_limit_s`, COACH_BATCH_FILE_TIMEOUT_S) is an error row,
+and the batch goes on. Errors are retried on every rerun.
 
 Reruns skip a transcript whose content hash, grader version, rubric version and extractor are all unchanged
 and whose report is still on disk (a report produced by the rules *fallback* of the LLM extractor is never
-reused, so the LLM is tried again). The record of what was graded is `out_dir/.manifest.json`; after every
-item one line is appended to `out_dir/.manifest.jsonl` and flushed, so a killed batch resumes where it
-stopped, and the journal is folded into the manifest (written atomically) when the batch ends. Rewriting the
-whole manifest after each item would make a 10,000-transcript batch quadratic.
+reused, so the LLM is tried again). What was graded, and this run's rows, are kept in `out_dir/.batch.sqlite`,
+one committed write per transcript, so a killed batch resumes where it stopped and memory stays flat however
+long the batch: nothing per transcript is kept in memory. One batch at a time may write to an output folder
+(`out_dir/.batch.lock`, an OS lock that dies with its process); a second is refused with a `ConfigError`.
 
-With `workers > 1`, the LLM extractor runs on threads (it waits on the network, so threads overlap the waits)
-and the rules extractor on spawned processes (it is CPU-bound Python, which threads would run one at a time
-under the GIL). Either way the progress callback is called once per transcript, `progress(done, total, id)`, always from the thread that
-called `grade_batch` (Streamlit elements can only be updated from the script thread).
+The rules extractor runs in worker processes (`workers` of them, one at least, so a runaway file can be killed
+at the time limit), each keeping one extractor across its tasks; the LLM extractor runs on threads (it waits on
+the network). SIGTERM, SIGHUP and Ctrl-C stop the workers with the batch, and a worker whose batch process
+died (even by kill -9) exits by itself. The progress callback is called once per transcript, `progress(done,
+total, id)`, always from the thread that called `grade_batch` (Streamlit elements can only be updated from the
+script thread).
 """
 
 from __future__ import annotations
@@ -37,11 +44,16 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
+import sqlite3
 import statistics
 import sys
+import threading
+import time
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -54,6 +66,7 @@ from grader.errors import ConfigError, GraderError
 from grader.extract.base import ClaimExtractor
 from grader.extract.rules import RulesExtractor
 from grader.overrides import is_sidecar
+from grader.redact import redact
 from grader.report import Level, Recommendation, Report
 from grader.scorecard import inline, is_scored, render_json, render_markdown
 from grader.settings import Settings, get_settings
@@ -63,9 +76,13 @@ log = logging.getLogger(__name__)
 TRANSCRIPT_SUFFIXES = (".yaml", ".yml", ".json", ".txt", ".md")
 SUMMARY_CSV = "summary.csv"
 SUMMARY_MD = "summary.md"
-MANIFEST = ".manifest.json"
-JOURNAL = ".manifest.jsonl"
-MANIFEST_FORMAT = 1
+SUMMARY_JSONL = "summary.jsonl"
+MANIFEST = ".batch.sqlite"
+LOCK = ".batch.lock"
+LEGACY_MANIFEST = ".manifest.json"
+LEGACY_JOURNAL = ".manifest.jsonl"
+WORKER_MEMO_SIZE = 512
+"""Candidate turns a batch worker's rules extractor remembers (about 100 transcripts)."""
 _RESERVED_IDS = frozenset({"summary"})  # summary.md would be overwritten by a transcript's scorecard
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -107,11 +124,14 @@ class BatchRow(BaseModel):
 
 
 class BatchResult(BaseModel):
+    """Counts and where the summaries are. The rows themselves are on disk (`summary.jsonl`, input order), so
+    a 10,000-transcript batch does not hold 10,000 rows in memory; `rows` reads them all, `iter_rows()` one
+    at a time."""
+
     model_config = ConfigDict(extra="forbid")
 
     out_dir: Path
-    rows: list[BatchRow] = Field(description="one per input transcript, in input order")
-    total: int = Field(description="transcripts found")
+    total: int = Field(description="inputs: transcripts found plus inputs that named none")
     graded: int = Field(description="rows with a report (including skipped ones)")
     errors: int
     skipped: int = Field(description="reports reused from an earlier run")
@@ -119,10 +139,24 @@ class BatchResult(BaseModel):
     recommendations: dict[str, int] = Field(default_factory=dict)
     summary_csv: Path | None = None
     summary_md: Path | None = None
+    summary_jsonl: Path | None = None
+
+    def iter_rows(self) -> Iterator[BatchRow]:
+        """One row per input, in input order, read from summary.jsonl."""
+        if self.summary_jsonl is None:
+            return
+        with self.summary_jsonl.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    yield BatchRow.model_validate_json(line)
+
+    @property
+    def rows(self) -> list[BatchRow]:
+        return list(self.iter_rows())
 
     @property
     def error_rows(self) -> list[BatchRow]:
-        return [r for r in self.rows if r.error is not None]
+        return [r for r in self.iter_rows() if r.error is not None]
 
     @property
     def exit_code(self) -> int:
@@ -152,12 +186,13 @@ def error_row(id: str, file: str, error: str | BaseException) -> BatchRow:
 
 
 def _error_text(error: str | BaseException, file: str) -> str:
+    """One line for an error row; an exception's text may quote an endpoint's reply, so keys are redacted."""
     if isinstance(error, str):
-        return error
+        return redact(error)
     if isinstance(error, GraderError):
         return error.one_line()
-    text = f"{type(error).__name__}: {error}".rstrip(": ")
-    return f"{file}: {text}" if file else text
+    text = " ".join(f"{type(error).__name__}: {error}".rstrip(": ").split())
+    return redact(f"{file}: {text}" if file else text)
 
 
 # --- summary -----------------------------------------------------------------------------------------------
@@ -172,7 +207,8 @@ def summarise(items: Iterable[SummaryItem]) -> tuple[str, str]:
     rubric's order, since every report lists its categories in that order).
     """
     rows = [_as_row(item) for item in items]
-    return _summary_csv(rows), _summary_md(rows)
+    stats = SummaryStats.of(rows)
+    return "".join(csv_lines(rows, stats.categories)), "".join(md_lines(stats, (r for r in rows if not r.ok)))
 
 
 def _as_row(item: SummaryItem) -> BatchRow:
@@ -193,17 +229,60 @@ def category_columns(rows: Iterable[BatchRow]) -> list[str]:
     return list(seen)
 
 
+@dataclass
+class SummaryStats:
+    """What summary.md says, gathered in one pass over the rows; the only per-row state is one float per total."""
+
+    rows: int = 0
+    ok: int = 0
+    errors: int = 0
+    skipped: int = 0
+    fallbacks: int = 0
+    totals: array[float] = dataclasses.field(default_factory=lambda: array("d"))
+    levels: Counter[str] = dataclasses.field(default_factory=Counter)
+    recommendations: Counter[str] = dataclasses.field(default_factory=Counter)
+    categories: dict[str, None] = dataclasses.field(default_factory=dict)
+
+    def add(self, row: BatchRow) -> None:
+        self.rows += 1
+        self.skipped += row.skipped
+        self.categories.update(dict.fromkeys(row.categories))
+        if not row.ok:
+            self.errors += 1
+            return
+        self.ok += 1
+        self.fallbacks += row.fallback
+        if row.total is not None:
+            self.totals.append(row.total)
+            if row.level is not None:
+                self.levels[row.level] += 1
+            if row.recommendation is not None:
+                self.recommendations[row.recommendation] += 1
+
+    @classmethod
+    def of(cls, rows: Iterable[BatchRow]) -> SummaryStats:
+        stats = cls()
+        for row in rows:
+            stats.add(row)
+        return stats
+
+
 def _fmt(value: float | int | None) -> str:
     if value is None:
         return ""
     return f"{round(value, 2):g}" if isinstance(value, float) else str(value)
 
 
-def _summary_csv(rows: list[BatchRow]) -> str:
-    cats = category_columns(rows)
+def _csv_line(values: list[str]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(
+    csv.writer(buf, lineterminator="\n").writerow(values)
+    return buf.getvalue()
+
+
+def csv_lines(rows: Iterable[BatchRow], categories: Iterable[str]) -> Iterator[str]:
+    """summary.csv, line by line."""
+    cats = list(categories)
+    yield _csv_line(
         [
             "id",
             "file",
@@ -219,7 +298,7 @@ def _summary_csv(rows: list[BatchRow]) -> str:
         ]
     )
     for r in rows:
-        w.writerow(
+        yield _csv_line(
             [
                 r.id,
                 r.file,
@@ -234,7 +313,6 @@ def _summary_csv(rows: list[BatchRow]) -> str:
                 r.error or "",
             ]
         )
-    return buf.getvalue()
 
 
 def histogram(totals: Sequence[float], *, width: int = 40) -> str:
@@ -256,20 +334,16 @@ def _count_table(title: str, values: Sequence[str], counts: dict[str, int]) -> s
     return f"| {title} | count |\n|---|---:|\n" + "\n".join(rows)
 
 
-def _summary_md(rows: list[BatchRow]) -> str:
-    ok = [r for r in rows if r.ok]
-    errors = [r for r in rows if not r.ok]
-    totals = [r.total for r in ok if r.total is not None]
-    skipped = sum(r.skipped for r in rows)
-    out = ["# Batch summary", ""]
-    line = f"{len(rows)} transcripts: {len(ok)} graded"
-    line += f" ({skipped} reused from an earlier run)" if skipped else ""
-    line += f", {len(errors)} error{'s' if len(errors) != 1 else ''}."
-    out.append(line)
-    fallbacks = sum(r.fallback for r in ok)
-    if fallbacks:
-        out += ["", f"⚠ {fallbacks} report(s) used the rules fallback because the LLM extractor failed."]
-    unscored = len(ok) - len(totals)
+def md_lines(stats: SummaryStats, error_rows: Iterable[BatchRow]) -> Iterator[str]:
+    """summary.md, piece by piece: the figures from `stats`, then one line per error row."""
+    totals = stats.totals
+    line = f"{stats.rows} transcripts: {stats.ok} graded"
+    line += f" ({stats.skipped} reused from an earlier run)" if stats.skipped else ""
+    line += f", {stats.errors} error{'s' if stats.errors != 1 else ''}."
+    out = ["# Batch summary", "", line]
+    if stats.fallbacks:
+        out += ["", f"⚠ {stats.fallbacks} report(s) used the rules fallback because the LLM extractor failed."]
+    unscored = stats.ok - len(totals)
     if unscored:
         out += ["", f"{unscored} report(s) have no category scores (not scored) and are left out of the figures."]
 
@@ -289,20 +363,21 @@ def _summary_md(rows: list[BatchRow]) -> str:
         ]
     else:
         out.append("No scored reports.")
-
-    scored = [r for r in ok if r.total is not None]
-    levels = _counts(r.level for r in scored)
-    recs = _counts(r.recommendation for r in scored)
-    out += ["", "## Levels", "", _count_table("level", get_args(Level), levels)]
-    out += ["", "## Recommendations", "", _count_table("recommendation", get_args(Recommendation), recs)]
-
+    out += ["", "## Levels", "", _count_table("level", get_args(Level), stats.levels)]
+    out += [
+        "",
+        "## Recommendations",
+        "",
+        _count_table("recommendation", get_args(Recommendation), stats.recommendations),
+    ]
     out += ["", "## Errors", ""]
-    if errors:
-        out += ["| id | file | error |", "|---|---|---|"]
-        out += [f"| {inline(r.id)} | {inline(r.file)} | {inline(r.error or '')} |" for r in errors]
-    else:
-        out.append("None.")
-    return "\n".join(out) + "\n"
+    yield "\n".join(out) + "\n"
+    if not stats.errors:
+        yield "None.\n"
+        return
+    yield "| id | file | error |\n|---|---|---|\n"
+    for r in error_rows:
+        yield f"| {inline(r.id)} | {inline(r.file)} | {inline(r.error or '')} |\n"
 
 
 def _counts(values: Iterable[str | None]) -> dict[str, int]:
@@ -344,51 +419,85 @@ class Missing:
 
 
 def expand_inputs(
-    inputs: Sequence[str | Path], out_dir: Path | None = None
+    inputs: Sequence[str | Path], out_dir: Path | None = None, *, roots: Sequence[Path] | None = None
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """(files in a stable order without duplicates, [(input, why nothing was found)])."""
-    entries = _expand(inputs, out_dir)
+    entries = _expand(inputs, out_dir, roots)
     files = [e[0] for e in entries if isinstance(e, tuple)]
     return files, [(e.input, e.why) for e in entries if isinstance(e, Missing)]
 
 
-def _expand(inputs: Sequence[str | Path], out_dir: Path | None) -> list[tuple[Path, str] | Missing]:
+_SUFFIXES_TEXT = ", ".join("*" + s for s in TRANSCRIPT_SUFFIXES)
+
+
+def _expand(
+    inputs: Sequence[str | Path], out_dir: Path | None, roots: Sequence[Path] | None = None
+) -> list[tuple[Path, str] | Missing]:
     """In input order: (file, its absolute path) for every transcript file, or a Missing for an input that
-    named none. Each input's files are sorted; a file named twice is kept once, where it first appears."""
+    named none. Each input's files are sorted; a file named twice is kept once, where it first appears.
+
+    A file without a transcript suffix is a Missing (`/etc/pass*` does not pick up `passwd`). With `roots`
+    (a server's batch folder), an input outside every root, or a glob whose fixed part is outside them, is a
+    `ConfigError`, checked before anything is listed; files that resolve (through a symlink) outside the roots
+    are left out.
+    """
     out_resolved = out_dir.resolve() if out_dir is not None else None
+    bounds = [r.expanduser().resolve() for r in roots] if roots is not None else None
     entries: list[tuple[Path, str] | Missing] = []
     seen: set[str] = set()
+
+    def allowed(path: Path) -> bool:
+        return bounds is None or any(path.resolve().is_relative_to(r) for r in bounds)
 
     def add(paths: list[Path]) -> None:
         for path in paths:
             key = str(path.resolve())
-            if key not in seen:
+            if key not in seen and allowed(path):
                 seen.add(key)
                 entries.append((path, key))
 
-    suffixes = ", ".join("*" + s for s in TRANSCRIPT_SUFFIXES)
     for raw in inputs:
         text = str(raw)
         path = Path(text)
+        if bounds is not None:
+            _confine(text, bounds)
         if path.is_dir():
             found = _walk(path, out_resolved)
             if not found:
-                entries.append(Missing(text, f"no transcript files ({suffixes})"))
+                entries.append(Missing(text, f"no transcript files ({_SUFFIXES_TEXT})"))
             add(found)
         elif path.exists() or path.is_symlink():
-            add([path])
+            if _is_transcript_name(path.name, explicit=True):
+                add([path])
+            else:
+                entries.append(Missing(text, f"not a transcript file name (expected {_SUFFIXES_TEXT})"))
         elif _GLOB_CHARS.search(text):
             found = []
             for match in sorted(glob.glob(text, recursive=True)):
                 mp = Path(match)
-                found += _walk(mp, out_resolved) if mp.is_dir() else [mp]
+                found += _walk(mp, out_resolved) if mp.is_dir() else [mp] if _is_transcript_name(mp.name) else []
             found = [f for f in found if not _inside(f, out_resolved)]
             if not found:
-                entries.append(Missing(text, "no files match this pattern"))
+                entries.append(Missing(text, f"no transcript files match this pattern ({_SUFFIXES_TEXT})"))
             add(found)
         else:
             entries.append(Missing(text, "no such file or directory"))
     return entries
+
+
+def _confine(text: str, bounds: list[Path]) -> None:
+    """Refuse an input outside the batch folders, before anything about it (even whether it exists) is used."""
+    fixed = Path(text).expanduser()
+    if _GLOB_CHARS.search(text):  # the part before the first wildcard is where matching starts
+        parts = fixed.parts
+        cut = next(i for i, p in enumerate(parts) if _GLOB_CHARS.search(p))
+        if any(p == ".." for p in parts[cut:]):
+            raise ConfigError(f"{text}: a pattern may not climb out with '..'")
+        fixed = Path(*parts[:cut]) if cut else Path(".")
+    resolved = fixed.resolve()
+    if not any(resolved.is_relative_to(r) for r in bounds):
+        where = " or ".join(str(r) for r in bounds)
+        raise ConfigError(f"{text}: outside the batch folder ({where}); set COACH_BATCH_ROOT to grade elsewhere")
 
 
 def _inside(path: Path, directory: Path | None) -> bool:
@@ -410,9 +519,12 @@ def _walk(root: Path, out_dir: Path | None) -> list[Path]:
     return sorted(found, key=lambda p: p.as_posix())
 
 
-def _is_transcript_name(name: str) -> bool:
-    """A file a folder search picks up: a transcript suffix, not hidden, not a reviewer-overrides sidecar."""
-    return not name.startswith(".") and Path(name).suffix.lower() in TRANSCRIPT_SUFFIXES and not is_sidecar(name)
+def _is_transcript_name(name: str, *, explicit: bool = False) -> bool:
+    """A file a folder search picks up: a transcript suffix, not hidden, not a reviewer-overrides sidecar.
+    A file named explicitly needs only the suffix."""
+    if Path(name).suffix.lower() not in TRANSCRIPT_SUFFIXES:
+        return False
+    return explicit or (not name.startswith(".") and not is_sidecar(name))
 
 
 def assign_ids(paths: Sequence[Path]) -> list[str]:
@@ -455,71 +567,105 @@ class ManifestEntry(BaseModel):
 
 
 class Manifest:
-    """source path -> ManifestEntry, persisted as a JSON file plus an append-only journal of updates."""
+    """What each source was graded into, and this run's rows, in one SQLite file in out_dir (`.batch.sqlite`).
+
+    On disk, not in memory: a lookup per transcript and one committed write per outcome, so memory does not
+    grow with the batch and a killed batch keeps everything it committed (WAL journal). An older
+    `.manifest.json` (and its journal) is imported once and removed.
+    """
 
     def __init__(self, out_dir: Path) -> None:
         self.path = out_dir / MANIFEST
-        self.journal_path = out_dir / JOURNAL
-        self.entries: dict[str, ManifestEntry] = {}
-        self._journal: io.TextIOWrapper | None = None
+        self._db: sqlite3.Connection | None = None
 
     def load(self) -> Manifest:
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT:
-                for key, raw in (data.get("items") or {}).items():
-                    self._set(key, raw)
-        with contextlib.suppress(OSError):
-            for line in self.journal_path.read_text(encoding="utf-8").splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:  # a line torn by a kill: that item is simply graded again
-                    continue
-                if isinstance(record, dict) and isinstance(record.get("key"), str):
-                    self._set(record["key"], record.get("entry"))
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE IF NOT EXISTS manifest (key TEXT PRIMARY KEY, entry TEXT NOT NULL)")
+        db.execute("CREATE TABLE IF NOT EXISTS rows (idx INTEGER PRIMARY KEY, ok INTEGER NOT NULL, row TEXT NOT NULL)")
+        self._db = db
+        self._import_legacy()
         return self
 
-    def _set(self, key: str, raw: Any) -> None:
-        if raw is None:
-            self.entries.pop(key, None)
-            return
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.load()
+        assert self._db is not None
+        return self._db
+
+    def get(self, key: str) -> ManifestEntry | None:
+        found = self.db.execute("SELECT entry FROM manifest WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            return None
         try:
-            self.entries[key] = ManifestEntry.model_validate(raw)
+            return ManifestEntry.model_validate_json(found[0])
         except ValidationError:
-            self.entries.pop(key, None)
+            return None
+
+    def keys(self) -> list[str]:
+        return [k for (k,) in self.db.execute("SELECT key FROM manifest ORDER BY key")]
 
     def record(self, key: str, entry: ManifestEntry | None) -> None:
         """Remember (or forget, with None) one source; durable as soon as this returns."""
         if entry is None:
-            if key not in self.entries:
-                return
-            self.entries.pop(key, None)
+            self.db.execute("DELETE FROM manifest WHERE key = ?", (key,))
         else:
-            if self.entries.get(key) == entry:
-                return
-            self.entries[key] = entry
-        if self._journal is None:
-            self._journal = self.journal_path.open("a", encoding="utf-8")
-        line = {"key": key, "entry": entry.model_dump() if entry else None}
-        self._journal.write(json.dumps(line, sort_keys=True) + "\n")
-        self._journal.flush()
+            self.db.execute("INSERT OR REPLACE INTO manifest VALUES (?, ?)", (key, entry.model_dump_json()))
+
+    # -- this run's rows
+
+    def clear_rows(self) -> None:
+        self.db.execute("DELETE FROM rows")
+
+    def add_row(self, index: int, row: BatchRow) -> None:
+        self.db.execute("INSERT OR REPLACE INTO rows VALUES (?, ?, ?)", (index, int(row.ok), row.model_dump_json()))
+
+    def iter_rows(self, *, errors_only: bool = False) -> Iterator[BatchRow]:
+        """This run's rows in input order, streamed from disk."""
+        sql = "SELECT row FROM rows" + (" WHERE ok = 0" if errors_only else "") + " ORDER BY idx"
+        cursor = self._db_reader().execute(sql)
+        try:
+            for (raw,) in cursor:
+                yield BatchRow.model_validate_json(raw)
+        finally:
+            cursor.close()
+
+    def _db_reader(self) -> sqlite3.Connection:
+        return self.db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def save(self) -> None:
-        """Write the whole manifest atomically and drop the journal it now contains."""
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
-        write_atomic(self.path, self._lines())
-        with contextlib.suppress(FileNotFoundError):
-            self.journal_path.unlink()
+        """Nothing to write (every record is committed as it is made); kept so callers can end a batch alike."""
+        self.close()
 
-    def _lines(self) -> Iterator[str]:
-        """The manifest as JSON, one item per line, streamed: no second copy of a 10,000-item dict in memory."""
-        yield f'{{"format": {MANIFEST_FORMAT}, "items": {{'
-        for n, key in enumerate(sorted(self.entries)):
-            entry = json.dumps(self.entries[key].model_dump(), sort_keys=True)
-            yield f"{',' if n else ''}\n {json.dumps(key)}: {entry}"
-        yield "\n}}\n"
+    def _import_legacy(self) -> None:
+        old, journal = self.path.parent / LEGACY_MANIFEST, self.path.parent / LEGACY_JOURNAL
+        if not old.exists() and not journal.exists():
+            return
+        items: dict[str, Any] = {}
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(old.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and data.get("format") == 1:
+                items.update(data.get("items") or {})
+        with contextlib.suppress(OSError):
+            for line in journal.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError):
+                    record = json.loads(line)
+                    if isinstance(record, dict) and isinstance(record.get("key"), str):
+                        items[record["key"]] = record.get("entry")
+        for key, raw in items.items():
+            with contextlib.suppress(ValidationError):
+                if raw is not None:
+                    self.record(key, ManifestEntry.model_validate(raw))
+        for f in (old, journal):
+            with contextlib.suppress(FileNotFoundError):
+                f.unlink()
 
 
 # --- grading -----------------------------------------------------------------------------------------------
@@ -549,18 +695,23 @@ def grade_batch(
     extractor: str | ClaimExtractor = "rules",
     settings: Settings | None = None,
     progress: bool | ProgressCallback | None = None,
+    time_limit_s: float | None = None,
+    roots: Sequence[Path] | None = None,
 ) -> BatchResult:
     """Grade every transcript the inputs name into `out_dir`; see the module docstring.
 
     `progress`: None shows a rich progress bar when stderr is a terminal, True always, False never, or a
     callback `progress(done, total, id)` called once per transcript from the calling thread.
-    Raises `ConfigError` when the inputs name no file at all, or for an unusable output directory or
-    extractor; any problem with one transcript is an error row instead.
+    `time_limit_s`: a transcript still being graded after this long is an error row (default: the
+    `batch_file_timeout_s` setting). `roots`: inputs must lie inside these folders (a server's batch root);
+    None means any path this process can read (the CLI: its user has the shell anyway).
+    Raises `ConfigError` when the inputs name no file at all, name one outside `roots`, for an unusable or
+    busy output directory, or an unusable extractor; any problem with one transcript is an error row instead.
     """
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, not {workers}")
     out_dir = Path(out_dir)
-    entries = _expand(inputs, out_dir)
+    entries = _expand(inputs, out_dir, roots)
     files = [e for e in entries if isinstance(e, tuple)]
     if not files:
         where = "; ".join(f"{e.input}: {e.why}" for e in entries if isinstance(e, Missing)) or "no inputs given"
@@ -578,89 +729,243 @@ def grade_batch(
         if extractor == "llm" and settings is None:
             settings = get_settings()
         extractor = pipeline.make_extractor(extractor, settings)  # type: ignore[arg-type]
+    if time_limit_s is None:
+        time_limit_s = (settings or get_settings()).batch_file_timeout_s
     ctx = _Context(out_dir, extractor, str(extractor.name), settings, _current_rubric_version())
 
     ids = iter(assign_ids([path for path, _ in files]))
     items: list[Item] = []
-    rows: dict[int, BatchRow] = {}
+    missing: list[tuple[int, BatchRow]] = []
     for index, entry in enumerate(entries):
         if isinstance(entry, Missing):
-            rows[index] = error_row(_safe(Path(entry.input).name), entry.input, f"{entry.input}: {entry.why}")
+            missing.append(
+                (index, error_row(_safe(Path(entry.input).name), entry.input, f"{entry.input}: {entry.why}"))
+            )
         else:
             items.append(Item(index, entry[0], next(ids), entry[1]))
-    manifest = Manifest(out_dir).load()
-    report = _progress_reporter(progress, len(entries))
-    done = 0
-    try:
-        for row in list(rows.values()):
-            done += 1
-            report(done, row.id)
-        with contextlib.closing(_run(items, manifest, ctx, workers)) as outcomes:
-            for outcome in outcomes:
-                rows[outcome.item.index] = outcome.row
-                manifest.record(outcome.item.key, outcome.entry)
-                done += 1
-                report(done, outcome.item.id)
-    finally:
-        manifest.save()
-        _close_reporter(report)
+    del entries, files
 
-    ordered = [rows[i] for i in range(len(entries))]
-    csv_text, md_text = summarise(ordered)
-    write_atomic(out_dir / SUMMARY_CSV, csv_text)
-    write_atomic(out_dir / SUMMARY_MD, md_text)
-    ok = [r for r in ordered if r.ok and r.total is not None]
+    with _exclusive(out_dir), _ending_on_signals():
+        manifest = Manifest(out_dir).load()
+        report = _progress_reporter(progress, len(items) + len(missing))
+        done = 0
+        try:
+            manifest.clear_rows()
+            for index, row in missing:
+                manifest.add_row(index, row)
+                done += 1
+                report(done, row.id)
+            with contextlib.closing(_run(items, manifest, ctx, workers, time_limit_s)) as outcomes:
+                for outcome in outcomes:
+                    manifest.add_row(outcome.item.index, outcome.row)
+                    manifest.record(outcome.item.key, outcome.entry)
+                    done += 1
+                    report(done, outcome.item.id)
+            result = _write_summaries(out_dir, manifest)
+        finally:
+            manifest.close()
+            _close_reporter(report)
+    return result
+
+
+def _write_summaries(out_dir: Path, manifest: Manifest) -> BatchResult:
+    """summary.csv, summary.md and summary.jsonl, streamed from the rows on disk in input order."""
+    stats = SummaryStats.of(manifest.iter_rows())
+    write_atomic(out_dir / SUMMARY_CSV, csv_lines(manifest.iter_rows(), stats.categories))
+    write_atomic(out_dir / SUMMARY_MD, md_lines(stats, manifest.iter_rows(errors_only=True)))
+    write_atomic(out_dir / SUMMARY_JSONL, (r.model_dump_json() + "\n" for r in manifest.iter_rows()))
     return BatchResult(
         out_dir=out_dir,
-        rows=ordered,
-        total=len(ordered),
-        graded=sum(r.ok for r in ordered),
-        errors=sum(not r.ok for r in ordered),
-        skipped=sum(r.skipped for r in ordered),
-        levels=_counts(r.level for r in ok),
-        recommendations=_counts(r.recommendation for r in ok),
+        total=stats.rows,
+        graded=stats.ok,
+        errors=stats.errors,
+        skipped=stats.skipped,
+        levels=dict(stats.levels),
+        recommendations=dict(stats.recommendations),
         summary_csv=out_dir / SUMMARY_CSV,
         summary_md=out_dir / SUMMARY_MD,
+        summary_jsonl=out_dir / SUMMARY_JSONL,
     )
 
 
-def _run(items: list[Item], manifest: Manifest, ctx: _Context, workers: int) -> Iterator[_Outcome]:
+@contextlib.contextmanager
+def _exclusive(out_dir: Path) -> Iterator[None]:
+    """One batch at a time per output folder: a second one, while the first runs, is refused at once (it would
+    overwrite the other's summary with its own inputs). The lock is the OS's (flock), so a killed batch
+    leaves no stale lock behind."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(out_dir / LOCK, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ConfigError(
+            "another batch is writing to this output folder; wait for it to finish or choose another --out",
+            path=out_dir,
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class BatchTerminated(SystemExit):
+    """SIGTERM (or SIGHUP) arrived: the batch stops as it does on Ctrl-C, workers first."""
+
+
+@contextlib.contextmanager
+def _ending_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception in the thread running the batch (only possible in the main
+    thread), so the `finally` blocks stop the worker processes instead of leaving them orphaned. SIGINT
+    already raises KeyboardInterrupt; the workers ignore it and are stopped the same way."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise BatchTerminated(128 + signum)
+
+    wanted = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {sig: signal.signal(sig, stop) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(items: list[Item], manifest: Manifest, ctx: _Context, workers: int, time_limit_s: float) -> Iterator[_Outcome]:
     """Outcomes as they complete. At most a few items per worker are in flight, so memory does not grow
     with the batch, and an interrupted batch cancels what has not started."""
-    window = workers * 4
+    if isinstance(ctx.extractor, RulesExtractor):
+        yield from _run_processes(items, manifest, ctx, workers, time_limit_s)
+    else:
+        yield from _run_threads(items, manifest, ctx, workers, time_limit_s)
+
+
+def _run_processes(
+    items: list[Item], manifest: Manifest, ctx: _Context, workers: int, time_limit_s: float
+) -> Iterator[_Outcome]:
+    """The rules extractor is CPU-bound Python, so it runs in worker processes (spawned, not forked: the app
+    calls this from a threaded server). Each process unpickles the extractor once and keeps it, with its
+    memo, across all its tasks. A task past the time limit has its process killed and replaced (pebble)."""
+    from pebble import ProcessExpired, ProcessPool
+
+    pool = ProcessPool(
+        max_workers=workers,
+        initializer=_worker_init,
+        initargs=(ctx, os.getpid()),
+        context=multiprocessing.get_context("spawn"),
+    )
+    pending: dict[Future[_Outcome], Item] = {}
     queue = iter(items)
-    with _executor(ctx, workers) as pool:
-        if isinstance(pool, ProcessPoolExecutor):
-            ctx = dataclasses.replace(ctx, extractor=RulesExtractor())  # ship a fresh one, not a loaded rubric
-        pending: dict[Future[_Outcome], Item] = {}
-        try:
-            while True:
-                while len(pending) < window and (item := next(queue, None)) is not None:
-                    pending[pool.submit(_grade_one, item, manifest.entries.get(item.key), ctx)] = item
-                if not pending:
-                    return
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(finished, key=lambda f: pending[f].index):
-                    item = pending.pop(future)
-                    try:
-                        yield future.result()
-                    except Exception as exc:  # a worker process died (BrokenProcessPool): this row, not the batch
-                        yield _failed(item, manifest.entries.get(item.key), ctx, exc)
-        finally:
-            for future in pending:
-                future.cancel()
+    try:
+        while True:
+            while len(pending) < workers * 4 and (item := next(queue, None)) is not None:
+                previous = manifest.get(item.key)
+                pending[pool.schedule(_grade_in_worker, args=(item, previous), timeout=time_limit_s)] = item
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=lambda f: pending[f].index):
+                item = pending.pop(future)
+                try:
+                    yield future.result()
+                except TimeoutError:
+                    yield _failed(item, manifest.get(item.key), ctx, _too_slow(time_limit_s))
+                except ProcessExpired as exc:
+                    why = RuntimeError(f"the worker process died (exit code {exc.exitcode})")
+                    yield _failed(item, manifest.get(item.key), ctx, why)
+                except Exception as exc:
+                    yield _failed(item, manifest.get(item.key), ctx, exc)
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.stop()
+        pool.join(timeout=10)
 
 
-def _executor(ctx: _Context, workers: int) -> Executor:
-    """Threads for the LLM extractor, which waits on the network; processes for the rules extractor, which
-    is CPU-bound Python that threads would run one at a time under the GIL. Processes are spawned, not
-    forked: the app calls this from a threaded Streamlit server."""
-    if workers > 1 and isinstance(ctx.extractor, RulesExtractor):
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
+def _run_threads(
+    items: list[Item], manifest: Manifest, ctx: _Context, workers: int, time_limit_s: float
+) -> Iterator[_Outcome]:
+    """The LLM extractor waits on the network, so threads overlap the waits. A thread cannot be killed: a
+    transcript past the time limit becomes an error row and its thread is left to finish on its own
+    (the LLM's own timeouts bound it), its late result discarded and nothing of it written."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade")
+    pending: dict[Future[_Outcome], Item] = {}
+    started: dict[int, float] = {}
+    abandoned: set[int] = set()
+    queue = iter(items)
+    try:
+        while True:
+            while len(pending) < workers * 4 and (item := next(queue, None)) is not None:
+                previous = manifest.get(item.key)
+                pending[pool.submit(_grade_watched, item, previous, ctx, started, abandoned)] = item
+            if not pending:
+                return
+            finished, _ = wait(pending, timeout=min(1.0, time_limit_s), return_when=FIRST_COMPLETED)
+            now = time.monotonic()
+            for future in sorted(finished, key=lambda f: pending[f].index):
+                item = pending.pop(future)
+                try:
+                    yield future.result()
+                except Exception as exc:
+                    yield _failed(item, manifest.get(item.key), ctx, exc)
+            for future, item in list(pending.items()):
+                if now - started.get(item.index, now) > time_limit_s:
+                    abandoned.add(item.index)
+                    del pending[future]
+                    yield _failed(item, manifest.get(item.key), ctx, _too_slow(time_limit_s))
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _grade_one(item: Item, previous: ManifestEntry | None, ctx: _Context) -> _Outcome:
+def _too_slow(limit: float) -> RuntimeError:
+    return RuntimeError(f"still grading after the per-file time limit of {limit:g} s (COACH_BATCH_FILE_TIMEOUT_S)")
+
+
+def _grade_watched(
+    item: Item, previous: ManifestEntry | None, ctx: _Context, started: dict[int, float], abandoned: set[int]
+) -> _Outcome:
+    started[item.index] = time.monotonic()
+    return _grade_one(item, previous, ctx, abandoned=abandoned)
+
+
+_WORKER: _Context | None = None
+
+
+def _worker_init(ctx: _Context, parent: int) -> None:
+    """In each worker process, once: keep the context (and its extractor), load the rubric, and exit if the
+    batch's process goes away (even by kill -9) instead of grading on as an orphan."""
+    global _WORKER
+    _WORKER = ctx
+    if isinstance(getattr(ctx.extractor, "MEMO_SIZE", None), int):
+        # The memo pays when the same turns come back (the interviewer re-reads every turn; copies in a batch).
+        # Distinct transcripts only fill it, so a worker keeps a smaller one: its memory stops growing early.
+        ctx.extractor.MEMO_SIZE = min(ctx.extractor.MEMO_SIZE, WORKER_MEMO_SIZE)  # type: ignore[attr-defined]
+    rubric = getattr(ctx.extractor, "_rubric_or_default", None)
+    if callable(rubric):
+        rubric()
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _grade_in_worker(item: Item, previous: ManifestEntry | None) -> _Outcome:
+    assert _WORKER is not None, "the worker initializer did not run"
+    return _grade_one(item, previous, _WORKER)
+
+
+def _grade_one(
+    item: Item, previous: ManifestEntry | None, ctx: _Context, *, abandoned: set[int] | None = None
+) -> _Outcome:
     """Never raises: every failure becomes an error row."""
     from grader import pipeline
     from grader.loaders import load_transcript
@@ -671,6 +976,8 @@ def _grade_one(item: Item, previous: ManifestEntry | None, ctx: _Context) -> _Ou
         if previous is not None and (reused := _reusable(item, previous, content_hash, ctx)) is not None:
             return _Outcome(item, reused, previous)
         report = pipeline.grade_transcript(transcript, extractor=ctx.extractor, settings=ctx.settings)
+        if abandoned is not None and item.index in abandoned:  # past the time limit: already an error row
+            raise _too_slow(0)
         json_name, md_name = f"{item.id}.json", f"{item.id}.md"
         write_atomic(ctx.out_dir / json_name, render_json(report) + "\n")
         write_atomic(ctx.out_dir / md_name, render_markdown(report))

@@ -20,10 +20,13 @@ class GraderError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """`path:line: message`, with any API key in it redacted (a message may quote an endpoint's reply)."""
+        from grader.redact import redact  # lazily: `python -m grader --help` imports this module
+
         where = self.path or ""
         if where and self.line is not None:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.message}" if where else self.message
+        return redact(f"{where}: {self.message}" if where else self.message)
 
 
 class TranscriptError(GraderError):

@@ -23,6 +23,15 @@ from grader.transcript import Role, Transcript, Turn
 
 MAX_TRANSCRIPT_BYTES = 2 * 1024 * 1024
 """A long interview is ~100 kB of text; anything near this limit is the wrong file, refused before it is read."""
+MAX_TURNS = 5_000
+"""A 45-minute interview has well under 200 turns."""
+MAX_EXPANDED_CHARS = 2 * MAX_TRANSCRIPT_BYTES
+"""Characters of text after YAML aliases are expanded: a file within the byte limit cannot reach this
+without aliases, and an alias bomb (one anchor repeated 100,000 times) is refused before it is built."""
+MAX_EXPANDED_NODES = 1_000_000
+"""Values (scalars, lists, mappings) after alias expansion; a 2 MB file of `[1,1,...]` has about this many."""
+MAX_DEPTH = 32
+"""Nesting: a transcript is four levels deep (document, turns, turn, content parts)."""
 
 _ROLES = {"interviewer": "interviewer", "assistant": "interviewer", "candidate": "candidate", "user": "candidate"}
 _IGNORED_ROLES = {"system", "developer"}  # chat-API instructions, not part of the interview
@@ -173,18 +182,95 @@ class _Source:
         return TranscriptError(message, path=self.name, line=line)
 
 
-def _compose(text: str) -> tuple[Any, yaml.Node | None]:
+def _compose(text: str, name: str) -> tuple[Any, yaml.Node | None]:
+    """Compose the node graph (aliases are shared nodes, so this is linear in the file), check what it would
+    expand to, and only then construct Python objects from it."""
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
-        return (loader.construct_document(root) if root is not None else None), root
+        if root is None:
+            return None, None
+        check_tree(root, name)
+        return loader.construct_document(root), root
     finally:
         loader.dispose()
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def check_tree(root: yaml.Node, name: str) -> None:
+    """Refuse a YAML node graph that is bigger, deeper or stranger than any transcript, before it is built.
+
+    Sizes are counted as the constructed document would have them, every alias expanded, but each node is
+    visited once (sizes are memoised by node), so a 320 kB file of 100,000 aliases costs 100,000 steps, not
+    1.96 GB. Also refused: a recursive alias, a key given twice in one mapping (YAML would keep the last one
+    silently), and a NUL character (a `"\\0"` escape) in any text.
+    """
+    sizes: dict[int, tuple[int, int, int]] = {}  # id(node) -> (nodes, characters, depth), aliases expanded
+    open_: set[int] = set()  # nodes whose children are being measured: the current path from the root
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_.discard(key)
+            kids = _children(node)
+            nodes = 1 + sum(sizes[id(k)][0] for k in kids)
+            chars = (len(node.value) if isinstance(node, yaml.ScalarNode) else 0) + sum(sizes[id(k)][1] for k in kids)
+            depth = 1 + max((sizes[id(k)][2] for k in kids), default=0)
+            sizes[key] = (nodes, chars, depth)
+            if depth > MAX_DEPTH:
+                raise TranscriptError(f"nested more than {MAX_DEPTH} levels deep: not a transcript", path=name)
+            if chars > MAX_EXPANDED_CHARS or nodes > MAX_EXPANDED_NODES:
+                what = f"{chars:,} characters" if chars > MAX_EXPANDED_CHARS else f"{nodes:,} values"
+                limit = (
+                    f"{MAX_EXPANDED_CHARS:,} characters"
+                    if chars > MAX_EXPANDED_CHARS
+                    else f"{MAX_EXPANDED_NODES:,} values"
+                )
+                raise TranscriptError(
+                    f"expands to {what} (YAML aliases repeat text); a transcript may have at most {limit}",
+                    path=name,
+                    line=_line(node),
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_:
+            raise TranscriptError("a YAML alias refers to itself (a recursive structure)", path=name, line=_line(node))
+        _check_node(node, name)
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in sizes)
+
+
+def _check_node(node: yaml.Node, name: str) -> None:
+    if isinstance(node, yaml.ScalarNode) and "\x00" in node.value:
+        raise TranscriptError(
+            "contains a NUL character (\\0), which no transcript text has", path=name, line=_line(node)
+        )
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for k, _ in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+                if k.value in seen:
+                    raise TranscriptError(f"key {k.value!r} given twice in one mapping", path=name, line=_line(k))
+                seen.add(k.value)
+
+
 def _read_yaml(text: str, name: str) -> tuple[Any, yaml.Node | None]:
     try:
-        return _compose(text)
+        return _compose(text, name)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -197,16 +283,57 @@ def _read_yaml(text: str, name: str) -> tuple[Any, yaml.Node | None]:
         raise TranscriptError("nested too deeply to be a transcript", path=name) from None
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object hook that refuses a key given twice (json.loads would keep the last one silently)."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _DuplicateKey(k)
+        out[k] = v
+    return out
+
+
 def _read_json(text: str, name: str) -> tuple[Any, yaml.Node | None]:
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        root = _json_positions(text)
+        if root is not None:
+            check_tree(root, name)  # raises with the line of the second key
+        raise TranscriptError(f"key {exc.key!r} given twice in one object", path=name) from None
     except json.JSONDecodeError as exc:
         raise TranscriptError(f"JSON syntax error: {exc.msg}", path=name, line=exc.lineno) from None
     except ValueError as exc:  # an integer too long to convert
         raise TranscriptError(f"JSON error: {exc}", path=name) from None
     except RecursionError:
         raise TranscriptError("nested too deeply to be a transcript", path=name) from None
-    return data, _json_positions(text)
+    root = _json_positions(text)
+    if root is not None:
+        check_tree(root, name)  # NUL escapes and nesting, with their lines
+    else:
+        _check_data(data, name)
+    return data, root
+
+
+def _check_data(data: Any, name: str) -> None:
+    """What `check_tree` refuses, for parsed JSON that YAML could not compose (so without line numbers)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TranscriptError(f"nested more than {MAX_DEPTH} levels deep: not a transcript", path=name)
+        if isinstance(value, str) and "\x00" in value:
+            raise TranscriptError("contains a NUL character (\\u0000), which no transcript text has", path=name)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in (*value, *value.values()))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
 
 
 def _json_positions(text: str) -> yaml.Node | None:
@@ -243,6 +370,8 @@ def _turn_list(items: Any, src: _Source, *, loc: tuple[str, ...], strict: bool) 
         items = []
     if not isinstance(items, list):
         raise src.fail(f"'{loc[0]}' must be a list of turns", *loc)
+    if len(items) > MAX_TURNS:
+        raise src.fail(f"{len(items):,} turns; a transcript may have at most {MAX_TURNS:,}", *loc)
     turns = (_turn(item, src, loc=(*loc, i), strict=strict) for i, item in enumerate(items))
     return [t for t in turns if t is not None]
 
@@ -344,6 +473,8 @@ def _text_turns(text: str, src: _Source) -> list[Turn]:
         is_qa = match is not None and len(match["who"]) == 1
         if match and style in (None, is_qa):
             style = is_qa
+            if len(turns) == MAX_TURNS:
+                raise src.fail(f"over {MAX_TURNS:,} turns; a transcript may have at most {MAX_TURNS:,}", line=number)
             turns.append((_TEXT_ROLES[match["who"].lower()], number, [match["rest"]]))
         elif turns:
             turns[-1][2].append(line)

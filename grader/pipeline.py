@@ -1,12 +1,20 @@
-"""Transcript in, report out: the one path the CLI, the app, batch grading and the interviewer share."""
+"""Transcript in, report out: the one path the CLI, the app, batch grading and the interviewer share.
+
+A transcript is untrusted, so every path starts the same way: sentences addressed to the grader are removed
+(`grader.injection`) before any extractor reads the text. `grade()` is that path (report and claims);
+`grade_transcript()` is its report; `analyse()` is the interviewer's live view of it (claims and checked
+numbers after every answer, no scoring). Nothing else in the package runs an extractor on a transcript.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from grader import __version__
 from grader.checker import check_claims
+from grader.claims import Check, Claims
 from grader.errors import ConfigError
 from grader.extract.base import ClaimExtractor, ExtractionResult, run_extractor
 from grader.extract.rules import RulesExtractor
@@ -43,16 +51,22 @@ def rubric_version() -> str:
     return str(default_rubric().version)
 
 
-def grade_extraction(
-    transcript: Transcript, result: ExtractionResult, injection_attempts: list[Evidence] | None = None
-) -> Report:
+@dataclass(frozen=True)
+class Graded:
+    """A report and the claims it was scored from (Replay shows each claim at its turn)."""
+
+    report: Report
+    claims: Claims
+
+
+def _score(transcript: Transcript, result: ExtractionResult, injection_attempts: list[Evidence]) -> Report:
     """Score what an extractor found. Numbers always go through the checker, whoever extracted them."""
     checks = check_claims(result.claims.numbers)
     report = score(transcript, result.claims, checks)
     return report.model_copy(
         update={
             "extractor": result.extractor,
-            "injection_attempts": injection_attempts or [],
+            "injection_attempts": injection_attempts,
             "provenance": Provenance(
                 grader_version=__version__,
                 rubric_version=rubric_version(),
@@ -67,16 +81,39 @@ def grade_extraction(
     )
 
 
+def grade(
+    transcript: Transcript, *, extractor: ExtractorName | ClaimExtractor = "rules", settings: Settings | None = None
+) -> Graded:
+    """Grade one transcript: injections removed, claims extracted once, numbers checked, scored."""
+    ext = make_extractor(extractor, settings) if isinstance(extractor, str) else extractor
+    clean, attempts = neutralise_injections(transcript)
+    result = run_extractor(ext, clean)
+    return Graded(report=_score(clean, result, attempts), claims=result.claims)
+
+
 def grade_transcript(
     transcript: Transcript, *, extractor: ExtractorName | ClaimExtractor = "rules", settings: Settings | None = None
 ) -> Report:
-    """Grade one transcript. Sentences addressed to the grader are removed first, whichever extractor reads it."""
-    ext = make_extractor(extractor, settings) if isinstance(extractor, str) else extractor
-    clean, attempts = neutralise_injections(transcript)
-    return grade_extraction(clean, run_extractor(ext, clean), attempts)
+    """The report of `grade()`: what the CLI prints, batch writes and the interviewer ends with."""
+    return grade(transcript, extractor=extractor, settings=settings).report
 
 
 def grade_file(
     path: str | Path, *, extractor: ExtractorName | ClaimExtractor = "rules", settings: Settings | None = None
 ) -> Report:
     return grade_transcript(load_transcript(path), extractor=extractor, settings=settings)
+
+
+_LIVE_RULES: RulesExtractor | None = None
+
+
+def analyse(transcript: Transcript) -> tuple[Claims, list[Check]]:
+    """The interviewer's live grading after each answer: the same injection removal and rules extractor as
+    `grade()`, then the checker, without scoring. One extractor for the process, so each turn's claims are
+    memoised across the calls of a whole interview."""
+    global _LIVE_RULES
+    if _LIVE_RULES is None:
+        _LIVE_RULES = RulesExtractor()
+    clean, _ = neutralise_injections(transcript)
+    claims = _LIVE_RULES.extract(clean)
+    return claims, check_claims(claims.numbers)

@@ -45,6 +45,7 @@ def render_markdown(report: Report) -> str:
         _checks(report.checks),
         _flags("Red flags", report.red_flags),
         _flags("Green flags", report.green_flags),
+        _removed(report.injection_attempts),
         _bullets("Strengths", report.strengths),
         _bullets("Growth areas", report.growth_areas),
         _feedback(report.feedback),
@@ -223,6 +224,14 @@ def _flags(title: str, flags: list[FlagHit]) -> str:
         where = quote(f.turn, f.evidence) if f.turn is not None else inline(f.evidence)
         lines.append(f"- {name} — {where}")
     return f"## {title}\n\n" + "\n".join(lines)
+
+
+def _removed(attempts: list[Evidence]) -> str:
+    """Sentences addressed to the grader: removed before grading, shown so a reviewer sees the attempt."""
+    if not attempts:
+        return ""
+    lines = [f"- {quote(ev.turn, ev.quote)}" for ev in attempts]
+    return "## Removed before grading (addressed to the grader)\n\n" + "\n".join(lines)
 
 
 def _bullets(title: str, items: list[str]) -> str:

@@ -2,7 +2,8 @@
 
 The LLM is optional: with neither a key nor a base URL the grader stays offline. A local OpenAI-compatible
 server (vLLM, Ollama) needs only `COACH_LLM_BASE_URL`; a dummy key is sent to it. The key is a `SecretStr`
-and never appears in `repr()`, `describe()` or a dump.
+and never appears in `repr()`, `describe()` or a dump; building settings registers it with `grader.redact`, so
+it is also redacted from log lines, error messages and tracebacks (an endpoint may echo it back).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from grader.paths import TRANSCRIPTS_DIR
 
 OPENAI_DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 DUMMY_API_KEY = "not-needed"  # sent to keyless local servers; the openai client refuses an empty key
@@ -38,6 +41,19 @@ class Settings(BaseSettings):
     llm_seed: int | None = 7
     cache_dir: Path = Path("~/.cache/interview-coach")
     interviewer_mode: InterviewerMode = "auto"
+    batch_root: Path = Field(
+        default_factory=lambda: TRANSCRIPTS_DIR,
+        description="the only folder the app's Batch page may read (COACH_BATCH_ROOT); the CLI is not confined",
+    )
+    batch_file_timeout_s: float = Field(
+        120.0, gt=0, description="a transcript still being graded in a batch after this long is an error row"
+    )
+
+    def model_post_init(self, context: object, /) -> None:
+        """A key that reaches this process is redacted from every log line and message from now on."""
+        from grader.redact import register_secret
+
+        register_secret(self.llm_api_key.get_secret_value() if self.llm_api_key is not None else None)
 
     @field_validator("llm_base_url", "llm_api_key", mode="before")
     @classmethod
@@ -51,7 +67,7 @@ class Settings(BaseSettings):
     def _strip_slash(cls, v: str | None) -> str | None:
         return v.strip().rstrip("/") if v else v
 
-    @field_validator("cache_dir")
+    @field_validator("cache_dir", "batch_root")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser()
@@ -82,6 +98,8 @@ class Settings(BaseSettings):
             "temperature": f"{self.llm_temperature:g}",
             "seed": "none" if self.llm_seed is None else str(self.llm_seed),
             "cache_dir": str(self.cache_dir),
+            "batch_root": str(self.batch_root),
+            "batch_file_timeout": f"{self.batch_file_timeout_s:g}s",
             "interviewer_mode": self.interviewer_mode,
         }
 

@@ -7,6 +7,7 @@ streaming are exercised end to end without the internet.
     server.enqueue_text("Hi")           # plain content; streamed as SSE chunks if the request asks to stream
     server.enqueue_stream(["Hel", "lo"])  # explicit SSE chunks (or served whole to a non-streaming request)
     server.enqueue_error(429, retry_after=0)  /  server.enqueue_error(500)
+    server.enqueue_auth_echo(401)       # an error whose message quotes the request's Authorization header
     server.enqueue_delay(2.0)           # hold the request (past the client's timeout), then HTTP 504
     server.enqueue_delay(0.2, then_text="slow but fine")  # a slow success
     server.enqueue_malformed()          # content that is not JSON
@@ -34,7 +35,7 @@ CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
 @dataclass
 class Scripted:
-    kind: str  # content | stream | error | delay
+    kind: str  # content | stream | error | echo_auth | delay
     content: str = ""
     chunks: list[str] = field(default_factory=list)
     status: int = 200
@@ -73,6 +74,11 @@ class FakeOpenAIServer:
         err_type = {429: "rate_limit_exceeded", 401: "invalid_api_key"}.get(status, "server_error")
         body = {"error": {"message": message or f"scripted HTTP {status}", "type": err_type, "code": err_type}}
         self._push(Scripted("error", status=status, headers=headers, body=body))
+
+    def enqueue_auth_echo(self, status: int = 401, *, times: int = 1) -> None:
+        """Refuse the key the way some servers do: an error whose message quotes the Authorization header."""
+        for _ in range(times):
+            self._push(Scripted("echo_auth", status=status))
 
     def enqueue_delay(self, seconds: float, *, then_text: str | None = None) -> None:
         """Hold the request `seconds`, then answer `then_text` (plain or streamed) or, without it, HTTP 504.
@@ -186,6 +192,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if item.kind == "error":
             self._send_json(item.status, item.body or {}, headers=item.headers)
+            return
+        if item.kind == "echo_auth":
+            message = f"Incorrect API key provided: {self.headers.get('Authorization', '')}"
+            error = {"message": message, "type": "invalid_request_error", "code": "invalid_api_key"}
+            self._send_json(item.status, {"error": error})
             return
         model = body.get("model", "fake-model")
         if body.get("stream"):

@@ -28,6 +28,7 @@ THREE = ["project.yaml", "session.txt", "chat.json"]
 def _dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COACH_TRANSCRIPTS_DIR", str(tmp_path / "transcripts"))
     monkeypatch.setenv("COACH_SESSIONS_DIR", str(tmp_path / "transcripts" / "sessions"))
+    monkeypatch.setenv("COACH_BATCH_ROOT", str(tmp_path))
     monkeypatch.setattr(resources, "_secrets", dict)  # offline, whatever a local secrets.toml says
 
 
@@ -137,3 +138,31 @@ def test_table_has_a_column_per_category(tmp_path: Path) -> None:
     assert len(df) == 1
     assert {"id", "total", "level", "recommendation", "error"} <= set(df.columns)
     assert len(df.columns) == 10 + len(result.rows[0].categories)
+
+
+@pytest.mark.parametrize("folder", ["/", "/etc", "/etc/pass*", "../", "/tmp/*/chat.json", "in/../../elsewhere"])
+def test_folder_outside_the_batch_root_is_refused_in_one_line(tmp_path: Path, folder: str) -> None:
+    """Anyone with the URL types here: nothing outside COACH_BATCH_ROOT is listed, read or graded."""
+    elsewhere = tmp_path.parent / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    shutil.copy(DATA / "good" / "chat.json", elsewhere / "chat.json")
+    at = batch_page()
+    at.text_input(key="batch_folder").set_value(folder).run()
+    at.button(key="batch_grade").click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "outside the batch folder" in at.error[0].value or "may not climb out" in at.error[0].value
+    assert not at.dataframe, "no rows: not even the names of the files there"
+
+
+def test_folder_is_relative_to_the_batch_root(tmp_path: Path) -> None:
+    (tmp_path / "team" / "week1").mkdir(parents=True)
+    for n in THREE:
+        shutil.copy(DATA / "good" / n, tmp_path / "team" / "week1" / n)
+    (tmp_path / "team" / "week1" / "notes").write_text("Interviewer: x\nCandidate: y\n", encoding="utf-8")
+    at = batch_page()
+    at.text_input(key="batch_folder").set_value("team").run()
+    at.button(key="batch_grade").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert sorted(table["file"]) == sorted(f"week1/{n}" for n in THREE)

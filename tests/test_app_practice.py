@@ -214,7 +214,7 @@ def test_new_interview_starts_a_new_session(sessions: Path) -> None:
     assert len(at.chat_message) == 1
 
 
-@pytest.mark.parametrize("bad", ["../../etc/passwd", "a/b", "x" * 200, ".hidden"])
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "a/b", "x" * 200, ".hidden", "abc\n", "abc\r\n"])
 def test_unsafe_session_id_is_refused(sessions: Path, bad: str) -> None:
     at = app(session=bad)
     assert not at.exception
@@ -324,3 +324,12 @@ def test_offline_mode_setting_wins_over_a_configured_llm(sessions: Path, monkeyp
     monkeypatch.setenv("COACH_INTERVIEWER_MODE", "offline")
     at = app()
     assert "Offline (scripted interviewer, rule-based grading)" in [m.value.strip("*") for m in at.sidebar.markdown]
+
+
+@pytest.mark.parametrize("sid", ["abc\n", "20261206-101010-abcdef\n", "abc\r", " abc"])
+def test_session_id_is_matched_in_full(sid: str) -> None:
+    """`$` matches before a final newline: `?session=abc%0A` must not pass and create `abc\\n.yaml`."""
+    from app_pages.practice import valid_session_id
+
+    assert not valid_session_id(sid)
+    assert valid_session_id(sid.strip())

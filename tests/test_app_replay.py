@@ -212,3 +212,16 @@ def test_empty_folder_says_what_to_do(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("COACH_SESSIONS_DIR", str(tmp_path / "none" / "sessions"))
     at = replay()
     assert any("No transcripts" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("make", ["alias_turns_bomb", "alias_content_bomb"])
+def test_alias_bomb_upload_is_refused_and_not_kept(folder: Path, tmp_path: Path, make: str) -> None:
+    """The 320 kB and 70 kB bombs: one error line, nothing kept in uploads/ for the next batch to hit."""
+    from tests import test_loaders
+
+    path = getattr(test_loaders, make)(tmp_path / "bomb.yaml")
+    at = replay(replay_source="upload")
+    at.file_uploader(key="replay_upload").set_value(("bomb.yaml", path.read_bytes(), "text/yaml")).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "bomb.yaml" in at.error[0].value and "expands to" in at.error[0].value
+    assert not (folder / "uploads").exists()

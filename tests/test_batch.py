@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import pipeline
 from grader.batch import (
-    JOURNAL,
     MANIFEST,
     BatchRow,
     Manifest,
@@ -101,7 +99,7 @@ def test_rerun_skips_unchanged_and_regrades_changed(inbox: Path, tmp_path: Path)
     assert mtimes(out) == before
     assert [r.skipped for r in again.rows] == [True, True, True, False]
     assert (out / "summary.csv").read_text(encoding="utf-8") == summary_before
-    assert (out / MANIFEST).is_file() and not (out / JOURNAL).exists()
+    assert (out / MANIFEST).is_file()
 
     text = (inbox / "chat.json").read_text(encoding="utf-8")
     (inbox / "chat.json").write_text(text.replace("350 GB", "700 GB"), encoding="utf-8")
@@ -128,10 +126,9 @@ def test_other_extractor_or_fallback_is_graded_again(inbox: Path, tmp_path: Path
     out = tmp_path / "out"
     grade_batch([inbox], out, progress=False)
 
-    class Renamed(RulesExtractor):
-        name = "rules-v2"
+    from tests.batch_helpers import RenamedRules
 
-    assert grade_batch([inbox], out, extractor=Renamed(), progress=False).skipped == 0
+    assert grade_batch([inbox], out, extractor=RenamedRules(), progress=False).skipped == 0
 
     class FallingBack:
         name = "llm:fake"
@@ -161,20 +158,30 @@ def test_interrupted_batch_resumes(inbox: Path, tmp_path: Path) -> None:
     assert resumed.skipped == 2 and resumed.graded == 3
 
 
-def test_journal_survives_a_kill(tmp_path: Path) -> None:
-    """A kill -9 skips `save()`: the flushed journal lines are the record; a torn last line is ignored."""
+def test_manifest_survives_a_kill(tmp_path: Path) -> None:
+    """A kill -9 runs no `finally`: every record committed before it is there for the next run."""
     entry = ManifestEntry(id="a", hash="h", grader_version="v", extractor="rules", report="a.json")
-    m = Manifest(tmp_path)
+    m = Manifest(tmp_path).load()
     m.record("/src/a.yaml", entry)
     m.record("/src/b.yaml", entry.model_copy(update={"id": "b", "report": "b.json"}))
-    m._journal.close()  # type: ignore[union-attr]
-    with (tmp_path / JOURNAL).open("a", encoding="utf-8") as f:
-        f.write('{"key": "/src/c.yaml", "entr')
-    loaded = Manifest(tmp_path).load()
-    assert set(loaded.entries) == {"/src/a.yaml", "/src/b.yaml"}
-    loaded.save()
-    assert not (tmp_path / JOURNAL).exists()
-    assert set(Manifest(tmp_path).load().entries) == {"/src/a.yaml", "/src/b.yaml"}
+    m.record("/src/b.yaml", None)
+    loaded = Manifest(tmp_path).load()  # a second connection, while the first was never closed
+    assert loaded.keys() == ["/src/a.yaml"] and loaded.get("/src/a.yaml") == entry
+    assert loaded.get("/src/b.yaml") is None
+
+
+def test_an_old_json_manifest_is_imported(tmp_path: Path) -> None:
+    import json
+
+    entry = ManifestEntry(id="a", hash="h", grader_version="v", extractor="rules", report="a.json")
+    (tmp_path / ".manifest.json").write_text(
+        json.dumps({"format": 1, "items": {"/src/a.yaml": entry.model_dump()}}), encoding="utf-8"
+    )
+    (tmp_path / ".manifest.jsonl").write_text(
+        '{"key": "/src/b.yaml", "entry": null}\n{"key": "/src/c', encoding="utf-8"
+    )
+    assert Manifest(tmp_path).load().get("/src/a.yaml") == entry
+    assert not (tmp_path / ".manifest.json").exists() and not (tmp_path / ".manifest.jsonl").exists()
 
 
 def test_workers_give_the_same_summary(inbox: Path, tmp_path: Path) -> None:
@@ -204,16 +211,16 @@ def test_callback_once_per_item_from_the_calling_thread(inbox: Path, tmp_path: P
     assert threads == {threading.get_ident()}
 
 
-def test_unexpected_exception_is_an_error_row(inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = pipeline.grade_transcript
+def test_unexpected_exception_is_an_error_row(inbox: Path, tmp_path: Path) -> None:
+    class Exploding:
+        name = "exploding"
 
-    def flaky(transcript, **kwargs):  # type: ignore[no-untyped-def]
-        if transcript.id == "session":
-            raise RuntimeError("scoring exploded")
-        return real(transcript, **kwargs)
+        def extract(self, transcript):  # type: ignore[no-untyped-def]
+            if transcript.id == "session":
+                raise RuntimeError("scoring exploded")
+            return RulesExtractor().extract(transcript)
 
-    monkeypatch.setattr(pipeline, "grade_transcript", flaky)
-    result = grade_batch([inbox], tmp_path / "out", workers=1, progress=False)  # in-process, so the patch holds
+    result = grade_batch([inbox], tmp_path / "out", workers=1, extractor=Exploding(), progress=False)  # type: ignore[arg-type]
     assert (result.graded, result.errors) == (2, 2)
     row = next(r for r in result.rows if r.id == "session")
     assert row.error == f"{inbox / 'session.txt'}: RuntimeError: scoring exploded"
@@ -305,22 +312,207 @@ def test_rich_progress_bar_runs(inbox: Path, tmp_path: Path, capsys: pytest.Capt
     assert capsys.readouterr().out == ""  # the bar goes to stderr, never into stdout
 
 
-def test_rules_batches_use_processes_and_llm_batches_threads(tmp_path: Path) -> None:
-    """The rules extractor is CPU-bound (processes use every core); an LLM waits on the network (threads)."""
-    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+def test_rules_workers_keep_one_extractor_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker process unpickles the extractor once and grades all its tasks with it (its memo kept)."""
+    import json
+    import os
 
-    from grader.batch import _Context, _executor
-    from grader.extract.rules import RulesExtractor
+    from tests.batch_helpers import LOG_ENV, CountingRules
 
-    class Waiting:
-        name = "llm:fake"
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    for i in range(8):
+        shutil.copy(DATA / "good" / "project.yaml", inbox / f"t{i}.yaml")
+    log = tmp_path / "extract.log"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    result = grade_batch([inbox], tmp_path / "out", workers=2, extractor=CountingRules(), progress=False)
+    assert result.graded == 8
+    calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len(calls) == 8
+    pids = {c["pid"] for c in calls}
+    assert os.getpid() not in pids and 1 <= len(pids) <= 2, "graded in worker processes"
+    assert len({c["uid"] for c in calls}) == len(pids), "one extractor per process, not one per task"
+    assert max(c["tasks"] for c in calls) >= 4
 
-    rules = _Context(tmp_path, RulesExtractor(), "rules", None, "1")
-    llm = _Context(tmp_path, Waiting(), "llm:fake", None, "1")  # type: ignore[arg-type]
-    for ctx, workers, kind in (
-        (rules, 2, ProcessPoolExecutor),
-        (rules, 1, ThreadPoolExecutor),
-        (llm, 8, ThreadPoolExecutor),
+
+# --- hostile inputs, time limits, concurrent batches and signals ---------------------------------------------
+
+
+def test_a_file_past_the_time_limit_is_an_error_row_and_the_batch_goes_on(inbox: Path, tmp_path: Path) -> None:
+    """Rules workers: the process grading it is killed and replaced; the files after it are graded."""
+    import time
+
+    from tests.batch_helpers import SlowRules
+
+    shutil.copy(DATA / "good" / "project.yaml", inbox / "a_slow.yaml")
+    started = time.monotonic()
+    result = grade_batch([inbox], tmp_path / "out", extractor=SlowRules(), time_limit_s=2, progress=False)
+    assert time.monotonic() - started < 45, "the 60 s transcript was stopped at the limit"
+    rows = {r.id: r for r in result.rows}
+    assert "per-file time limit of 2 s" in (rows["a_slow"].error or "")
+    assert [r.id for r in result.rows if r.ok] == ["chat", "project", "session"], "graded after it"
+    assert "a_slow" in (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+
+
+def test_time_limit_on_threads(inbox: Path, tmp_path: Path) -> None:
+    """Threads (the LLM extractor) cannot be killed: the row is an error, the batch ends, nothing late is written."""
+    import threading
+
+    release = threading.Event()
+
+    class Hanging:
+        name = "hanging"
+
+        def extract(self, transcript):  # type: ignore[no-untyped-def]
+            if transcript.id == "chat":
+                release.wait(30)
+            return RulesExtractor().extract(transcript)
+
+    try:
+        result = grade_batch([inbox], tmp_path / "out", extractor=Hanging(), time_limit_s=1, progress=False)  # type: ignore[arg-type]
+    finally:
+        release.set()
+    chat = next(r for r in result.rows if r.id == "chat")
+    assert chat.error is not None and "time limit" in chat.error
+    assert result.graded == 2 and (tmp_path / "out" / "summary.csv").is_file()
+    import time
+
+    time.sleep(0.5)
+    assert not (tmp_path / "out" / "chat.json").exists(), "the late result was discarded"
+
+
+def test_hostile_file_in_a_batch_is_an_error_row(inbox: Path, tmp_path: Path) -> None:
+    from tests.test_loaders import alias_content_bomb
+
+    alias_content_bomb(inbox / "bomb.yaml")
+    result = grade_batch([inbox], tmp_path / "out", progress=False)
+    bomb = next(r for r in result.rows if r.id == "bomb")
+    assert bomb.error is not None and "expands to 212,240,000 characters" in bomb.error
+    assert result.graded == 3
+
+
+def test_inputs_are_confined_to_the_roots(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(DATA / "good" / "project.yaml", root / "sub" / "a.yaml")
+    (root / "sub" / "passwd").write_text("Interviewer: x\nCandidate: y\n", encoding="utf-8")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.copy(DATA / "good" / "chat.json", outside / "theirs.json")
+    (root / "sub" / "link.json").symlink_to(outside / "theirs.json")
+    roots = [root]
+    for bad in (
+        outside,
+        outside / "theirs.json",
+        str(outside / "*.json"),
+        str(root / ".." / "elsewhere" / "*"),
+        str(root / "*" / ".." / ".." / "elsewhere"),
+        "/etc",
+        "/etc/pass*",
     ):
-        with _executor(ctx, workers) as pool:
-            assert isinstance(pool, kind)
+        with pytest.raises(ConfigError, match=r"outside the batch folder|may not climb out"):
+            expand_inputs([bad], roots=roots)
+    files, missing = expand_inputs([root, str(root / "sub" / "pass*")], roots=roots)
+    assert files == [root / "sub" / "a.yaml"], "no symlink out of the root, no file without a transcript suffix"
+    assert missing == [
+        (str(root / "sub" / "pass*"), "no transcript files match this pattern (*.yaml, *.yml, *.json, *.txt, *.md)")
+    ]
+    with pytest.raises(ConfigError, match="outside the batch folder"):
+        grade_batch([outside], tmp_path / "out", roots=roots, progress=False)
+
+
+_BATCH_IN_CHILD = """
+import sys
+from pathlib import Path
+from grader.batch import grade_batch
+from tests.batch_helpers import SlowRules
+grade_batch([sys.argv[1]], Path(sys.argv[2]), workers=int(sys.argv[3]), extractor=SlowRules(), time_limit_s=300,
+            progress=False)
+"""
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def slow_inbox(tmp_path: Path) -> Path:
+    d = tmp_path / "slow_in"
+    d.mkdir()
+    for i in range(6):
+        shutil.copy(DATA / "good" / "project.yaml", d / f"slow{i}.yaml")
+    return d
+
+
+def _start_child_batch(inbox: Path, out: Path, workers: int):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-c", _BATCH_IN_CHILD, str(inbox), str(out), str(workers)], cwd=root)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_children_of(proc.pid)) < workers:
+        time.sleep(0.1)
+    workers_seen = _children_of(proc.pid)
+    time.sleep(2)  # the workers have their tasks
+    return proc, workers_seen | _children_of(proc.pid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to find the worker processes")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT", "SIGKILL"])
+def test_workers_end_with_the_batch(slow_inbox: Path, tmp_path: Path, sig: str) -> None:
+    import signal
+    import time
+
+    proc, children = _start_child_batch(slow_inbox, tmp_path / "out", workers=2)
+    try:
+        assert len(children) >= 2, "the batch started its worker processes"
+        proc.send_signal(getattr(signal, sig))
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(c) for c in children):
+            time.sleep(0.1)
+        assert not [c for c in children if _alive(c)], f"worker processes outlived the batch after {sig}"
+    finally:
+        proc.kill()
+        for c in children:
+            if _alive(c):
+                import os
+
+                os.kill(c, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to find the worker processes")
+def test_a_second_batch_on_the_same_out_is_refused_while_the_first_runs(
+    slow_inbox: Path, inbox: Path, tmp_path: Path
+) -> None:
+    import signal
+
+    out = tmp_path / "out"
+    proc, _ = _start_child_batch(slow_inbox, out, workers=1)
+    try:
+        with pytest.raises(ConfigError, match="another batch is writing to this output folder"):
+            grade_batch([inbox], out, progress=False)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    result = grade_batch([inbox], out, progress=False)  # the lock went with the process
+    assert result.graded == 3
+    assert {r.id for r in result.rows} == {"chat", "project", "session", "yaml_syntax"}

@@ -93,6 +93,7 @@ def app_env(tmp_path: Path) -> dict[str, str]:
     return {
         "COACH_SESSIONS_DIR": str(tmp_path / "sessions"),
         "COACH_TRANSCRIPTS_DIR": str(tmp_path / "transcripts"),
+        "COACH_BATCH_ROOT": str(tmp_path / "transcripts"),
         "COACH_CACHE_DIR": os.environ.get("COACH_CACHE_DIR", str(tmp_path / "cache")),
         "NO_PROXY": "127.0.0.1,localhost",
     }
@@ -179,7 +180,7 @@ def test_replay_and_batch_pages_render(tmp_path: Path, app_env: dict[str, str]) 
             page.get_by_text("Nothing graded comes from this turn.").wait_for(state="detached")
             page.get_by_text(re.compile(r"^Turn [1-9]\d* of \d+")).first.wait_for()
             page.goto(server.url + "batch")
-            page.get_by_label("…or a folder, file or glob on this machine").fill(str(root))
+            page.get_by_label("…or a folder, file or glob in the batch folder").fill(str(root))
             page.keyboard.press("Enter")
             page.get_by_role("button", name="Grade").click()
             page.get_by_text("Mean total").first.wait_for()

@@ -35,6 +35,7 @@ def test_all_graded_exits_0(good: Path, tmp_path: Path, capsys: pytest.CaptureFi
         "project.json",
         "project.md",
         "summary.csv",
+        "summary.jsonl",
         "summary.md",
     }
 
@@ -87,3 +88,15 @@ def test_help_does_not_import_the_batch_module() -> None:
     code = "import sys, grader.cli; grader.cli.build_parser(); print('grader.batch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_file_without_a_transcript_suffix_is_refused(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passwd = tmp_path / "passwd"
+    passwd.write_text("Interviewer: hi\nCandidate: root:x:0:0\n", encoding="utf-8")
+    assert main(["batch", str(passwd), str(good), "--out", str(tmp_path / "out"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {passwd}: not a transcript file name (expected *.yaml, *.yml, *.json, *.txt, *.md)\n"
+    assert main(["batch", str(tmp_path / "pass*"), "--out", str(tmp_path / "o2"), "--no-progress"]) == 2
+    assert "no transcript files match this pattern" in capsys.readouterr().err

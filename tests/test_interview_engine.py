@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from grader.analysis import analyse as real_analyse
 from grader.calculator import ServingConfig, reference
 from grader.claims import Check, Claims, ConceptClaim, NumericClaim
 from grader.errors import RubricError
@@ -21,6 +20,7 @@ from grader.interview import InterviewEngine, InterviewOver, default_plan, load_
 from grader.interview.intents import IntentDetector
 from grader.interview.probes import PHASE_ORDER
 from grader.loaders import load_transcript
+from grader.pipeline import analyse as real_analyse
 from grader.scenario import default_scenario
 from grader.store import save_transcript_atomic
 from grader.transcript import Transcript

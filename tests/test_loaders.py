@@ -249,3 +249,114 @@ def test_in_progress_session_loads_without_an_answer(text: str, fmt: str) -> Non
     assert all(turn.role == "interviewer" for turn in t.turns)
     with pytest.raises(TranscriptError):
         parse_transcript(text, name="session.yaml", fmt=fmt)
+
+
+# --- hostile files: what a transcript may expand to ----------------------------------------------------------
+
+
+def alias_turns_bomb(path: Path, repeats: int = 100_000, words: int = 9_800) -> Path:
+    """The security review's 320 kB case: one anchored turn, then `repeats` aliases of it (1.96 GB of text)."""
+    with path.open("w", encoding="utf-8") as f:
+        f.write("turns:\n- role: interviewer\n  content: Where do you start?\n")
+        f.write(f'- &t {{role: candidate, content: "{"x " * words}"}}\n')
+        f.write("- *t\n" * repeats)
+    return path
+
+
+def alias_content_bomb(path: Path, repeats: int = 20_000, words: int = 5_300) -> Path:
+    """The 70 kB case: one chat turn whose content parts repeat one alias (212 MB of text)."""
+    with path.open("w", encoding="utf-8") as f:
+        f.write(f'parts:\n- &p {{type: text, text: "{"y " * words}"}}\n')
+        f.write("messages:\n- role: assistant\n  content: Where?\n- role: user\n  content: [")
+        f.write(", ".join(["*p"] * repeats) + "]\n")
+    return path
+
+
+def billion_laughs(path: Path) -> Path:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [{', '.join(['*' + prev] * 9)}]")
+    lines.append("turns: *i")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "line", "what"),
+    [
+        (alias_turns_bomb, 2, "1,962,019,661 characters"),
+        (alias_content_bomb, 7, "212,240,000 characters"),
+        (billion_laughs, None, "expands to"),
+    ],
+    ids=["320kB-turns", "70kB-content", "billion-laughs"],
+)
+def test_alias_expansion_past_the_limits_is_refused_before_it_is_built(
+    tmp_path: Path, make: Callable[[Path], Path], line: int | None, what: str
+) -> None:
+    path = make(tmp_path / "bomb.yaml")
+    assert path.stat().st_size < MAX_TRANSCRIPT_BYTES  # within the byte limit: only expansion makes it big
+    err = _raises(load_transcript, path)
+    assert err.path == str(path) and "\n" not in str(err)
+    assert what in err.message and "YAML aliases" in err.message
+    if line is not None:
+        assert err.line == line
+
+
+def test_aliases_within_the_limits_still_load() -> None:
+    text = (
+        "turns:\n- role: interviewer\n  content: &q Where do you start?\n"
+        "- role: candidate\n  content: &a With the weights.\n- role: interviewer\n  content: *q\n"
+        "- role: candidate\n  content: *a\n"
+    )
+    t = parse_transcript(text, name="ok.yaml", fmt="yaml")
+    assert [turn.content for turn in t.turns] == ["Where do you start?", "With the weights."] * 2
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "text"])
+def test_too_many_turns(fmt: str) -> None:
+    from grader.loaders import MAX_TURNS
+
+    n = MAX_TURNS + 2
+    if fmt == "text":
+        text = "".join(f"{'Q' if i % 2 == 0 else 'A'}: {i}\n" for i in range(n))
+    else:
+        turns = [{"role": "interviewer" if i % 2 == 0 else "candidate", "content": str(i)} for i in range(n)]
+        text = (
+            json.dumps({"turns": turns})
+            if fmt == "json"
+            else "turns:\n" + "".join(f"- {{role: {t['role']}, content: '{t['content']}'}}\n" for t in turns)
+        )
+    err = _raises(parse_transcript, text, name=f"many.{fmt}", fmt=fmt)
+    assert f"at most {MAX_TURNS:,}" in err.message
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_nesting_past_the_limit_is_refused(fmt: str) -> None:
+    from grader.loaders import MAX_DEPTH
+
+    deep = "[" * (MAX_DEPTH + 5) + "1" + "]" * (MAX_DEPTH + 5)
+    text = f'{{"turns": [], "candidate": {deep}}}'
+    err = _raises(parse_transcript, text, name=f"deep.{fmt}", fmt=fmt)
+    assert f"more than {MAX_DEPTH} levels" in err.message
+
+
+def test_json_duplicate_key_without_positions_still_fails() -> None:
+    """JSON that YAML cannot compose (an escaped emoji) gets no line, but the duplicate is still refused."""
+    text = '{"turns": [{"role": "candidate", "content": "\\ud83d\\ude00", "content": "b"}]}'
+    err = _raises(parse_transcript, text, name="dup.json", fmt="json")
+    assert "given twice" in err.message
+
+
+def test_cli_refuses_a_bomb_in_one_line_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    path = alias_turns_bomb(tmp_path / "bomb.yaml")
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "grader", "grade", str(path)], capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith(f"error: {path}:2: expands to ")
+    assert elapsed < 30, "refused while loading, not after building 1.96 GB"  # generous: a shared CI machine

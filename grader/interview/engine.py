@@ -29,7 +29,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.analysis import analyse as default_analyse
 from grader.claims import Check, Claims, ConceptLevel
 from grader.interview.intents import IntentDetector, MessageIntents
 from grader.interview.probes import (
@@ -44,6 +43,7 @@ from grader.interview.probes import (
     next_probe,
     probe_key,
 )
+from grader.pipeline import analyse as default_analyse
 from grader.scenario import Scenario, default_scenario
 from grader.transcript import Transcript, Turn
 
