@@ -59,6 +59,7 @@ def grade_extraction(
                 extractor=result.extractor,
                 model=result.model,
                 endpoint=result.endpoint,
+                method=result.method,
                 prompt_hash=result.prompt_hash,
                 transcript_hash=transcript.content_hash(),
                 dropped_claims=result.dropped,

@@ -16,7 +16,7 @@ from grader.extract.llm import LLMExtractor, chunk_turns, neutralise, render_sys
 from grader.prompts import PromptTemplate, load_prompt
 from grader.settings import Settings
 from grader.transcript import Transcript, Turn
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.fake_openai_server import FakeOpenAIServer, request_method
 
 VOCAB = Vocabulary.of(
     [("tensor_parallelism", "Tensor parallelism"), ("kv_cache", "KV cache"), ("pipeline_parallelism", "")],
@@ -136,6 +136,7 @@ def test_canned_answer_becomes_grounded_claims(fake_openai: FakeOpenAIServer, tm
     assert fake_openai.count == 1
     assert result.extractor == "llm:test-model" and not result.cached and result.fallback_reason is None
     assert result.model == "test-model" and result.endpoint == fake_openai.base_url
+    assert result.method == "json_schema"
     assert result.prompt_hash and result.transcript_hash == TRANSCRIPT.content_hash()
     c = result.claims
     assert [x.concept for x in c.concepts] == ["tensor_parallelism"]
@@ -197,7 +198,7 @@ def test_rate_limit_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_p
     assert time.monotonic() - start < 5
     assert fake_openai.count == 2
     assert result.extractor == "llm:test-model" and len(result.claims.numbers) == 2
-    assert result.errors == ["chunk 1/1 attempt 1: rate limited (HTTP 429)"]
+    assert result.errors == ["chunk 1/1 json_schema attempt 1: rate limited (HTTP 429)"]
 
 
 def test_server_error_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -218,7 +219,9 @@ def test_timeouts_are_retried_then_fall_back(fake_openai: FakeOpenAIServer, tmp_
     assert fake_openai.count == 2
     assert result.extractor == "rules (fallback: timed out after 0.5s, 2 attempts)"
     assert result.claims == FALLBACK_CLAIMS and rules.calls == 1
-    assert result.model is None and result.prompt_hash is None  # the claims did not come from a model
+    # what was tried is on record; no prompt hash, since the claims did not come from that prompt
+    assert (result.model, result.endpoint, result.method) == ("test-model", fake_openai.base_url, "json_schema")
+    assert result.prompt_hash is None
 
 
 def test_timeout_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -239,21 +242,25 @@ def test_timeout_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_path
     ],
     ids=["not-json", "wrong-shape", "empty", "cut-off"],
 )
-def test_unparseable_output_is_retried_then_falls_back(fake_openai: FakeOpenAIServer, tmp_path: Path, bad) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(3):  # llm_max_retries=2: three attempts
+def test_unparseable_output_tries_every_method_then_falls_back(  # type: ignore[no-untyped-def]
+    fake_openai: FakeOpenAIServer, tmp_path: Path, bad
+) -> None:
+    for _ in range(4):  # one answer per way of asking; the same request again would get the same answer
         bad(fake_openai)
     rules = FakeRules()
     ex = extractor(settings_for(fake_openai, tmp_path), rules)
     result = ex.run(TRANSCRIPT)
-    assert fake_openai.count == 3
-    assert result.extractor == "rules (fallback: unparseable output, 3 attempts)"
-    assert result.fallback_reason == "unparseable output, 3 attempts"
+    assert [request_method(r) for r in fake_openai.requests] == ["json_schema", "json_mode", "tools", "text"]
+    assert result.fallback_reason is not None
+    assert result.fallback_reason.startswith("no structured-output method worked: json_schema, json_mode, tools, text")
+    assert "unparseable output" in result.fallback_reason and "\n" not in result.fallback_reason
+    assert result.extractor == f"rules (fallback: {result.fallback_reason})"
     assert result.claims == FALLBACK_CLAIMS and rules.calls == 1
-    assert len(result.errors) == 3
+    assert len(result.errors) == 4 and result.method == "text"
 
-    fake_openai.enqueue_json(GOOD)  # a failure is never cached: the next run asks again
+    fake_openai.enqueue_json(GOOD)  # a failure is never cached, nor remembered: the next run asks again
     assert ex.run(TRANSCRIPT).extractor == "llm:test-model"
-    assert fake_openai.count == 4
+    assert fake_openai.count == 5 and request_method(fake_openai.requests[-1]) == "json_schema"
 
 
 def test_auth_errors_are_not_retried(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
