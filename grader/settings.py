@@ -17,6 +17,7 @@ OPENAI_DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 DUMMY_API_KEY = "not-needed"  # sent to keyless local servers; the openai client refuses an empty key
 
 InterviewerMode = Literal["auto", "offline", "llm"]
+SystemRole = Literal["system", "user"]
 
 
 class Settings(BaseSettings):
@@ -37,6 +38,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int | None = Field(None, ge=1, description="cap on each extraction answer; None: the server's")
     llm_temperature: float = Field(0.0, ge=0)
     llm_seed: int | None = 7
+    llm_system_role: SystemRole = Field(
+        "system",
+        description="'user': instructions go in a user message, for chat formats that drop system messages "
+        "(llama-cpp-python's gemma)",
+    )
     cache_dir: Path = Path("~/.cache/interview-coach")
     interviewer_mode: InterviewerMode = "auto"
     interviewer_max_tokens: int = Field(200, ge=16, description="cap on each LLM interviewer reply, in tokens")

@@ -6,6 +6,7 @@ streaming are exercised end to end without the internet.
     server.enqueue_json({...})          # a chat.completion whose message content is that JSON
     server.enqueue_text("Hi")           # plain content; streamed as SSE chunks if the request asks to stream
     server.enqueue_stream(["Hel", "lo"])  # explicit SSE chunks (or served whole to a non-streaming request)
+    server.enqueue_stream(chunks, every_s=0.5)  # ...half a second apart
     server.enqueue_error(429, retry_after=0)  /  server.enqueue_error(500)
     server.enqueue_delay(2.0)           # hold the request (past the client's timeout), then HTTP 504
     server.enqueue_delay(0.2, then_text="slow but fine")  # a slow success
@@ -90,8 +91,9 @@ class FakeOpenAIServer:
     def enqueue_text(self, text: str, *, finish_reason: str = "stop") -> None:
         self._push(Scripted("content", content=text, finish_reason=finish_reason))
 
-    def enqueue_stream(self, chunks: list[str]) -> None:
-        self._push(Scripted("stream", chunks=list(chunks), content="".join(chunks)))
+    def enqueue_stream(self, chunks: list[str], *, every_s: float = 0.0) -> None:
+        """SSE chunks, `every_s` seconds apart (a slow model that keeps talking)."""
+        self._push(Scripted("stream", chunks=list(chunks), content="".join(chunks), seconds=every_s))
 
     def enqueue_error(self, status: int, *, retry_after: float | None = None, message: str | None = None) -> None:
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
@@ -234,7 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             chunks = item.chunks or _split(item.content)
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._send_sse(model, chunks, item.finish_reason, usage)
+            self._send_sse(
+                model, chunks, item.finish_reason, usage, every_s=item.seconds if item.kind == "stream" else 0
+            )
             return
         self._send_json(200, _completion(model, item.content, item.finish_reason, item.tool_args, body))
 
@@ -249,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_sse(self, model: str, chunks: list[str], finish_reason: str, usage: bool) -> None:
+    def _send_sse(self, model: str, chunks: list[str], finish_reason: str, usage: bool, every_s: float = 0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -273,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         event({"role": "assistant", "content": ""}, None)
         for piece in chunks:
+            if every_s and self.owner._stop.wait(every_s):
+                return
             event({"content": piece}, None)
         event({}, finish_reason)
         if usage:

@@ -284,6 +284,172 @@ def test_connection_refused_falls_back(tmp_path: Path) -> None:
     assert result.extractor == "rules (fallback: connection failed, 2 attempts)"
 
 
+# --- structured output that adapts to the endpoint -------------------------------------------------------
+
+
+def test_a_server_that_refuses_json_schema_gets_json_mode_with_the_schema(
+    fake_openai: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """llama.cpp's server: HTTP 500 naming response_format to json_schema. Not retried; JSON mode next."""
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.enqueue_json(GOOD)
+    result = extractor(settings_for(fake_openai, tmp_path, llm_max_retries=3)).run(TRANSCRIPT)
+
+    assert [request_method(r) for r in fake_openai.requests] == ["json_schema", "json_mode"]  # no retry of the 500
+    assert result.extractor == "llm:test-model" and result.method == "json_mode"
+    assert len(result.claims.numbers) == 2 and result.claims.questions[0].topic == "interconnect"
+    fmt = fake_openai.requests[1]["response_format"]
+    assert fmt["type"] == "json_object"
+    assert set(fmt["schema"]["properties"]) == {"concepts", "questions", "strategies", "numbers"}
+    system, _user = messages(fake_openai.requests[1])
+    assert "JSON schema" in system and '"numbers"' in system  # the schema is in the prompt too
+    assert result.errors == ["chunk 1/1 json_schema attempt 1: refused (HTTP 500)"]
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_4xx_refusal_moves_on_at_once(fake_openai: FakeOpenAIServer, tmp_path: Path, status: int) -> None:
+    fake_openai.refuse("json_schema", status, "response_format json_schema is not supported")
+    fake_openai.enqueue_json(GOOD)
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert fake_openai.count == 2 and result.method == "json_mode"
+
+
+def test_a_server_error_that_names_no_format_is_transient(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.enqueue_error(500, message="CUDA out of memory")
+    fake_openai.enqueue_json(GOOD)
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert [request_method(r) for r in fake_openai.requests] == ["json_schema", "json_schema"]
+    assert result.method == "json_schema"
+
+
+def test_tool_calling_then_plain_text(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 400)
+    fake_openai.refuse("json_mode", 400)
+    fake_openai.enqueue_tool_call(GOOD)
+    s = settings_for(fake_openai, tmp_path)
+    first = extractor(s).run(TRANSCRIPT)
+    assert first.method == "tools" and len(first.claims.numbers) == 2
+    call = fake_openai.requests[-1]
+    assert call["tools"][0]["function"]["name"] == "ExtractionOutput"
+    assert call["tool_choice"]["function"]["name"] == "ExtractionOutput"
+
+    fake_openai.refuse("tools", 500)
+    fake_openai.enqueue_text("Sure! Here is the JSON you asked for:\n```json\n" + json.dumps(GOOD) + "\n```\nDone.")
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    second = extractor(s).run(edited)  # a new extractor: starts with the remembered "tools", refused now
+    assert [request_method(r) for r in fake_openai.requests[-4:]] == ["tools", "json_schema", "json_mode", "text"]
+    assert second.method == "text" and len(second.claims.numbers) == 2
+    assert "JSON schema" in messages(fake_openai.requests[-1])[0]
+
+
+def test_what_worked_is_remembered_per_endpoint_and_model(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.enqueue_json(GOOD)
+    s = settings_for(fake_openai, tmp_path)
+    extractor(s).run(TRANSCRIPT)
+    memory = json.loads((tmp_path / "cache" / "structured_output.json").read_text())
+    (entry,) = memory["entries"].values()
+    assert (entry["endpoint"], entry["model"], entry["method"]) == (fake_openai.base_url, "test-model", "json_mode")
+
+    fake_openai.enqueue_json(GOOD)
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    assert extractor(s).run(edited).method == "json_mode"  # a new process would start there: no refused request
+    assert fake_openai.refused == 1 and fake_openai.count == 3
+
+    fake_openai.enqueue_json(GOOD)  # another model on the same endpoint remembers nothing yet
+    other = settings_for(fake_openai, tmp_path, llm_model="other-model")
+    assert extractor(other).run(TRANSCRIPT).method == "json_mode"
+    assert fake_openai.refused == 2
+
+
+def test_chunks_after_a_refusal_go_straight_to_the_way_that_works(
+    fake_openai: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    fake_openai.refuse("json_schema", 500)
+    t = long_transcript()
+    chunks = chunk_turns(t, 600)
+    for _ in chunks:
+        fake_openai.enqueue_json(answer())
+    result = extractor(settings_for(fake_openai, tmp_path, llm_chunk_chars=600), use_cache=False).run(t)
+    assert fake_openai.count == len(chunks) + 1 and fake_openai.refused == 1
+    assert result.method == "json_mode"
+    assert not (tmp_path / "cache").exists()  # use_cache=False: nothing on disk, not even the method
+
+
+def test_a_prompt_too_long_is_not_a_format_refusal(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.enqueue_error(400, message="Requested tokens (9000) exceed context window of 8192")
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert fake_openai.count == 1
+    assert result.fallback_reason == "request rejected (HTTP 400)" and result.method == "json_schema"
+
+
+def test_every_way_refused_falls_back_in_one_line(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    for method in ("json_schema", "json_mode", "tools"):
+        fake_openai.refuse(method, 500)
+    fake_openai.enqueue_text("I cannot produce JSON, sorry.")
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert fake_openai.count == 4
+    assert result.fallback_reason == (
+        "no structured-output method worked: json_schema, json_mode, tools refused (HTTP 500); text unparseable output"
+    )
+    assert not (tmp_path / "cache" / "structured_output.json").exists()  # nothing worked: nothing remembered
+
+
+def test_a_transient_failure_after_a_refusal_says_both(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    for _ in range(2):
+        fake_openai.enqueue_error(503)
+    result = extractor(settings_for(fake_openai, tmp_path, llm_max_retries=1)).run(TRANSCRIPT)
+    assert result.fallback_reason == "server error (HTTP 503), 2 attempts (after json_schema refused (HTTP 500))"
+    assert fake_openai.count == 3 and result.method == "json_mode"
+
+
+def test_an_unreadable_memory_is_ignored(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "structured_output.json").write_text("{not json")
+    fake_openai.enqueue_json(GOOD)
+    assert extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT).method == "json_schema"
+
+
+def test_lenient_parse_keeps_the_valid_items_and_counts_the_rest(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    weak = {  # what a small model in JSON mode writes: lists left out, nulls left out, one item broken
+        "concepts": [
+            {"quote": "8-way tensor parallelism", "turn": 3, "concept": "tensor_parallelism", "level": "mentioned"},
+            {"quote": "350 GB", "turn": "three", "concept": "kv_cache", "level": "mentioned"},
+        ],
+        "questions": [{"quote": "What interconnect do the nodes have?", "turn": 1, "topic": "interconnect"}],
+    }
+    fake_openai.enqueue_text(json.dumps(weak))
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert result.method == "json_mode"
+    assert [c.concept for c in result.claims.concepts] == ["tensor_parallelism"]
+    assert [q.topic for q in result.claims.questions] == ["interconnect"]
+    assert result.claims.strategies == [] and result.claims.numbers == []
+    assert result.dropped == 1  # the item with turn "three"
+
+
+def test_the_method_reaches_the_report_and_the_scorecard(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    from grader.pipeline import grade_transcript
+    from grader.scorecard import render_markdown
+
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.enqueue_json(GOOD)
+    report = grade_transcript(TRANSCRIPT, extractor=extractor(settings_for(fake_openai, tmp_path)))
+    p = report.provenance
+    assert p is not None and (p.model, p.endpoint, p.method) == ("test-model", fake_openai.base_url, "json_mode")
+    assert "method json_mode" in render_markdown(report)
+
+    fake_openai.refuse("json_mode", 500)
+    fake_openai.refuse("tools", 500)
+    fake_openai.enqueue_malformed()
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    fallback = grade_transcript(edited, extractor=extractor(settings_for(fake_openai, tmp_path)))
+    p = fallback.provenance
+    assert p is not None and p.extractor.startswith("rules (fallback: no structured-output method worked")
+    assert (p.model, p.endpoint, p.method) == ("test-model", fake_openai.base_url, "text")
+
+
 # --- chunking -------------------------------------------------------------------------------------------
 
 

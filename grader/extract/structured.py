@@ -390,7 +390,11 @@ class StructuredCaller(Generic[M]):
             if self._instructions is None:
                 self._instructions = json_instructions(self.schema)
             system = f"{system}\n\n{self._instructions}"
-        answer = self._runnable(method).invoke([SystemMessage(content=system), HumanMessage(content=user)])
+        if self.settings.llm_system_role == "user":  # the chat format would drop a system message
+            messages: list[Any] = [HumanMessage(content=f"{system}\n\n{user}")]
+        else:
+            messages = [SystemMessage(content=system), HumanMessage(content=user)]
+        answer = self._runnable(method).invoke(messages)
         if method in ("json_schema", "tools"):
             parsed, error, raw = answer.get("parsed"), answer.get("parsing_error"), answer.get("raw")
             if error is None and isinstance(parsed, self.schema):
