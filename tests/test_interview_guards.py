@@ -79,6 +79,14 @@ def test_what_a_weak_model_writes_is_caught(reply: str, reason: str) -> None:
     assert got is not None and reason in got, got
 
 
+def test_reciting_the_instructions_is_caught() -> None:
+    instructions = "You never design, calculate or estimate anything for the candidate. " + PLANNED
+    ctx = ReplyContext.of(PLANNED, [], instructions=instructions)
+    got = check_reply("Remember: you never design, calculate or estimate anything for the candidate, okay?", ctx)
+    assert got == "recites its instructions"
+    assert check_reply(PLANNED, ctx) is None  # the planned turn is in the prompt too, and may be said
+
+
 def test_a_candidates_own_figure_may_be_quoted_back() -> None:
     ctx = context("Walk me through how you got 350 GB for the weights.", ["The weights are 350 GB in fp16."])
     assert check_reply("Could you walk me through how you arrived at 350 GB?", ctx) is None

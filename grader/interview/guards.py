@@ -63,13 +63,15 @@ class ReplyContext:
     planned: str
     candidate: str  # everything the candidate has said, joined
     said_before: str  # everything said in the interview so far (both sides), joined
+    instructions: str = ""  # the prompt the model was given: never to be recited
 
     @classmethod
-    def of(cls, planned: str, turns: list[Any]) -> ReplyContext:
+    def of(cls, planned: str, turns: list[Any], instructions: str = "") -> ReplyContext:
         return cls(
             planned=planned,
             candidate="\n".join(t.content for t in turns if t.role == "candidate"),
             said_before="\n".join(t.content for t in turns),
+            instructions=instructions,
         )
 
 
@@ -107,17 +109,24 @@ def degenerate(text: str) -> str | None:
     return None
 
 
+def _words(text: str) -> str:
+    return " " + " ".join(w.lower() for w in _WORD.findall(text)) + " "
+
+
 def echoes(text: str, ctx: ReplyContext, span: int = 10) -> str | None:
-    """A reply that copies a long stretch of the conversation (the opening prompt, the candidate's answer)
-    that the planned turn does not contain is reciting, not interviewing."""
+    """A reply that copies a long stretch of the conversation (the opening prompt, the candidate's answer) or
+    of its own instructions, which the planned turn does not contain, is reciting, not interviewing."""
     words = [w.lower() for w in _WORD.findall(text)]
     if len(words) < span:
         return None
-    before = " ".join(w.lower() for w in _WORD.findall(ctx.said_before))
-    planned = " ".join(w.lower() for w in _WORD.findall(ctx.planned))
+    before, prompt, planned = _words(ctx.said_before), _words(ctx.instructions), _words(ctx.planned)
     for i in range(len(words) - span + 1):
-        window = " ".join(words[i : i + span])
-        if window in before and window not in planned:
+        window = " " + " ".join(words[i : i + span]) + " "
+        if window in planned:
+            continue
+        if window in prompt:
+            return "recites its instructions"
+        if window in before:
             return "echoes the conversation instead of answering"
     return None
 

@@ -315,7 +315,7 @@ class LLMInterviewer:
         """Stream the model's wording of `planned` within the caps; return the whole text if it passes the
         checks, raise `ReplyRejected` if not (and any endpoint error as it is)."""
         limits = self.limits
-        ctx = ReplyContext.of(planned.text, self.engine.transcript.turns)
+        ctx = ReplyContext.of(planned.text, self.engine.transcript.turns, instructions=self.system_prompt(planned))
         parts: list[str] = []
         chunks = 0
         started = time.monotonic()
