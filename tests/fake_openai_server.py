@@ -65,7 +65,7 @@ class Scripted:
     body: dict[str, Any] | None = None
     seconds: float = 0.0
     finish_reason: str = "stop"
-    tool_args: dict[str, Any] | None = None
+    tool_args: dict[str, Any] | str | None = None
 
 
 class FakeOpenAIServer:
@@ -110,7 +110,8 @@ class FakeOpenAIServer:
         self._push(Scripted("content", content=text))
 
     def enqueue_tool_call(self, args: Any) -> None:
-        """A tool call answering a `tools` request: `args` (a dict or pydantic model) as its arguments."""
+        """A tool call answering a `tools` request: `args` (a dict or pydantic model) as its arguments, or a
+        string sent as the arguments exactly (to script arguments that are not valid JSON)."""
         data = json.loads(args.model_dump_json()) if hasattr(args, "model_dump_json") else args
         self._push(Scripted("content", tool_args=data, finish_reason="tool_calls"))
 
@@ -304,14 +305,15 @@ def _completion(
     model: str,
     content: str,
     finish_reason: str,
-    tool_args: dict[str, Any] | None = None,
+    tool_args: dict[str, Any] | str | None = None,
     body: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
     if tool_args is not None:
         tools = (body or {}).get("tools") or [{"function": {"name": "answer"}}]
         name = tools[0]["function"]["name"]
-        call = {"id": "call_fake", "type": "function", "function": {"name": name, "arguments": json.dumps(tool_args)}}
+        arguments = tool_args if isinstance(tool_args, str) else json.dumps(tool_args)
+        call = {"id": "call_fake", "type": "function", "function": {"name": name, "arguments": arguments}}
         message = {"role": "assistant", "content": None, "refusal": None, "tool_calls": [call]}
     return {
         "id": f"chatcmpl-fake-{time.monotonic_ns()}",

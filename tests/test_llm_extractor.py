@@ -342,6 +342,20 @@ def test_tool_calling_then_plain_text(fake_openai: FakeOpenAIServer, tmp_path: P
     assert "JSON schema" in messages(fake_openai.requests[-1])[0]
 
 
+def test_tool_call_arguments_that_are_not_json_as_they_stand(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.refuse("json_mode", 500)
+    fake_openai.enqueue_tool_call(json.dumps(GOOD) + " <end of arguments>")  # the object, then junk
+    s = settings_for(fake_openai, tmp_path)
+    result = extractor(s).run(TRANSCRIPT)
+    assert result.method == "tools" and len(result.claims.numbers) == 2
+
+    fake_openai.enqueue_tool_call(json.dumps(GOOD)[:40])  # cut off: next method
+    fake_openai.enqueue_text(json.dumps(GOOD))
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    assert extractor(s).run(edited).method == "text"
+
+
 def test_what_worked_is_remembered_per_endpoint_and_model(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
     fake_openai.refuse("json_schema", 500)
     fake_openai.enqueue_json(GOOD)

@@ -405,6 +405,10 @@ class StructuredCaller(Generic[M]):
             if calls:  # a tool call whose arguments did not validate strictly: item by item, as for text
                 value, dropped = validate_lenient(calls[0].get("args"), self.schema)
                 return Structured(value, method, dropped)
+            broken = getattr(raw, "invalid_tool_calls", None) or []
+            if broken:  # arguments that are not JSON as they stand (cut off, or wrapped in prose)
+                value, dropped = parse_json_text(str(broken[0].get("args") or ""), self.schema)
+                return Structured(value, method, dropped)
             if not _content_text(raw).strip():
                 log.warning("unparseable %s output (%s)", method, error)
                 raise UnparseableOutput(str(error) if error else "no parsed output")
