@@ -73,7 +73,9 @@ def extraction(samples: list[str], env: dict[str, str]) -> list[_common.Result]:
         else f"no claim to ground: {parsed} of {len(samples)} answers parsed, {len(samples) - parsed} fell back to rules"
     )
     out.append(result(NAME, "extraction time, median", statistics.median(times), "s", f"{len(samples)} samples"))
-    out.append(result(NAME, "share of returned claims grounded", share * 100, "%", note))
+    out.append(result(NAME, "model answers that parsed", parsed, f"of {len(samples)}", note))
+    if returned:  # a share of nothing is no figure
+        out.append(result(NAME, "share of returned claims grounded", share * 100, "%", note))
     print(f"extraction: {note}", flush=True)
     return out
 
