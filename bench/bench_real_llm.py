@@ -13,7 +13,8 @@ were kept (grounded in a candidate turn, on the vocabulary) against dropped.
 
 Interview: a scripted candidate (`SCRIPT` of tests/test_interview_engine.py, questions and answers) through
 `LLMInterviewer`, on the real clock. Counted: replies worded by the model and kept, replaced by a guard (by
-reason), fallen back on an endpoint failure, and answered with the engine's facts (the model is not asked).
+reason), fallen back on an endpoint failure, and answers to clarifying questions (the engine's words; the
+model is not asked).
 
     python bench/bench_real_llm.py [--samples calibration_weak unit_slips calibration_acceptable] [--json OUT]
 """
@@ -83,7 +84,7 @@ def extraction(samples: list[str], env: dict[str, str]) -> list[_common.Result]:
 def interview(env: dict[str, str]) -> list[_common.Result]:
     from grader.interview import InterviewEngine
     from grader.interview.guards import ReplyLimits
-    from grader.interview.llm import LLMInterviewer
+    from grader.interview.llm import ENGINE_WORDED, LLMInterviewer
     from grader.settings import get_settings
     from tests.test_interview_engine import SCRIPT
 
@@ -102,7 +103,7 @@ def interview(env: dict[str, str]) -> list[_common.Result]:
         stream = llm.stream_reply(line)
         reply = stream.finish()
         times.append(time.perf_counter() - t0)
-        if reply.kind == "fact":
+        if reply.kind in ENGINE_WORDED:
             counts["facts"] += 1
         elif reply.replaced:
             counts["replaced"] += 1
@@ -115,7 +116,7 @@ def interview(env: dict[str, str]) -> list[_common.Result]:
     why = ", ".join(f"{n} {r}" for r, n in reasons.most_common()) or "none"
     note = (
         f"{counts['replaced']} of {worded} model-worded replies replaced ({why}); {counts['kept']} kept; "
-        f"{counts['endpoint failed']} endpoint failures; {counts['facts']} factual answers from the engine"
+        f"{counts['endpoint failed']} endpoint failures; {counts['facts']} answers to clarifying questions from the engine"
     )
     print(f"interview: {note}; reply time median {statistics.median(times):.1f} s, max {max(times):.1f} s", flush=True)
     return [

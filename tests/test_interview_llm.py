@@ -348,3 +348,11 @@ def test_instructions_go_in_the_user_message_for_servers_that_drop_system_messag
     sent = server.requests[0]["messages"]
     assert [m["role"] for m in sent] == ["assistant", "user"]
     assert "Your next turn" in sent[-1]["content"] and sent[-1]["content"].endswith(PROBE_LINE)
+
+
+def test_a_question_the_scenario_cannot_answer_is_the_engines_too(server: FakeOpenAIServer) -> None:
+    e = _engine(seed=2)
+    reply = _llm(e, server.base_url).reply("What GPU driver version do the nodes run?")
+    assert reply.kind == "cant_share" and reply.source == "offline" and not reply.fell_back
+    assert reply.text == _offline_reply(2, ["What GPU driver version do the nodes run?"])
+    assert server.count == 0

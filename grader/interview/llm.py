@@ -4,7 +4,8 @@ The engine stays the source of truth: it records the candidate's message first (
 is lost), plans the reply (facts asked for, probe, follow-up, wrap-up), and the model only rephrases that plan
 under prompts/interviewer_system.md. A weak model cannot wreck the interview:
 
-- the facts a clarifying question asks for come from the engine, word for word; the model is not asked;
+- the answer to a clarifying question (the facts asked for, or "that is not something I can share") comes
+  from the engine, word for word; the model is not asked;
 - each streamed reply is capped in tokens (sent as `max_tokens` and counted on the stream) and in wall-clock
   time, and stopped early once it is already too long or degenerate (`guards.check_partial`);
 - the finished reply is checked before it is recorded (`guards.check_reply`: empty, repetitive, another
@@ -40,8 +41,9 @@ log = logging.getLogger(__name__)
 
 PROMPT_NAME = "interviewer_system"
 
-#: Planned turns whose text the engine gives verbatim: the scenario's facts are never the model's to word.
-ENGINE_WORDED = frozenset({"fact", "hint"})
+#: Planned turns whose text the engine gives verbatim. An answer to a clarifying question (the facts asked
+#: for, or that the scenario does not say) is never the model's to word: it could only add facts that are wrong.
+ENGINE_WORDED = frozenset({"fact", "cant_share", "hint"})
 
 
 def _render(name: str, **variables: object) -> str:
