@@ -48,7 +48,7 @@ class ExtractionResult(BaseModel):
     dropped: int = Field(0, description="claims returned whose quote is not in a candidate turn (or off-vocabulary)")
     method: str | None = Field(
         None,
-        description="how structured output was asked for: json_schema, json_mode, tools or text (tried, on fallback)",
+        description="how structured output was asked for: json_schema, json_mode, tools or text (a+b when chunks differed; the last tried, on fallback)",
     )
     cached: bool = False
     fallback_reason: str | None = None
