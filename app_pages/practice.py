@@ -241,14 +241,19 @@ def reply_pending(session: PracticeSession) -> Reply | None:
 def _llm_reply(session: PracticeSession, planned: PlannedReply) -> Reply | None:
     """Stream the LLM's wording; if it fails, the offline reply replaces what was streamed. None when no
     client can be built (the caller answers offline)."""
+    from grader.interview.guards import ReplyLimits
     from grader.interview.llm import LLMInterviewer, ReplyStream
 
+    settings = resources.settings()
     try:
-        chat = resources.chat_for(resources.settings())
+        chat = resources.chat_for(settings)
     except Exception as exc:  # a client that cannot even be built: answer offline
         st.caption(f"LLM unavailable ({type(exc).__name__}); the offline interviewer answers.")
         return None
-    stream = ReplyStream(LLMInterviewer(session.engine, chat=chat), planned)
+    interviewer = LLMInterviewer(
+        session.engine, chat=chat, limits=ReplyLimits.from_settings(settings), system_role=settings.llm_system_role
+    )
+    stream = ReplyStream(interviewer, planned)
     try:
         box = st.empty()
         with box:
@@ -262,9 +267,16 @@ def _llm_reply(session: PracticeSession, planned: PlannedReply) -> Reply | None:
     if err:
         st.error(err)
     box.markdown(md_text(reply.text))
-    if reply.fell_back:
+    if reply.replaced:
+        st.caption(replaced_caption(reply.replaced))
+    elif reply.fell_back:
         st.caption("The LLM did not answer; this is the offline interviewer's reply.")
     return reply
+
+
+def replaced_caption(reason: str) -> str:
+    """What a turn whose LLM wording failed a guard says under it (the reason may quote the model: escaped)."""
+    return f"The LLM's reply was replaced ({inline(reason)}); this is the offline interviewer's wording."
 
 
 # --- drawing -----------------------------------------------------------------------------------------------
@@ -276,6 +288,8 @@ def draw_turns(transcript: Transcript) -> None:
             if turn.hint:
                 st.caption("Hint")
             st.markdown(md_text(turn.content))
+            if turn.replaced:
+                st.caption(replaced_caption(turn.replaced))
 
 
 def draw_status(engine: InterviewEngine) -> None:

@@ -2,6 +2,7 @@
 
     python bench/run_all.py            # the full set: corpora of 300 and 10,000, batches of 300 and 10,000
     python bench/run_all.py --quick    # smaller: a 2,000-transcript batch instead of 10,000, 3 process runs
+    python bench/run_all.py --real-llm # also the real local model (bench_real_llm.py; .ci/install-real-llm first)
 
 Each script runs as its own process (`python bench/<script>.py ... --json <tmp>`), prints its own lines as it
 goes, and hands its figures back as JSON. Nothing is written outside bench/out/ and the temporary directory.
@@ -21,8 +22,9 @@ import _common
 from _common import BENCH, PY, ROOT, fmt
 
 
-def plan(quick: bool) -> list[tuple[str, list[str]]]:
+def plan(quick: bool, real_llm: bool = False) -> list[tuple[str, list[str]]]:
     big = "2000" if quick else "10000"
+    extra = [("bench_real_llm.py", [])] if real_llm else []
     return [
         ("make_corpus.py", ["-n", "300", "-n", big]),
         ("bench_offline.py", ["--runs", "3" if quick else "7"]),
@@ -30,18 +32,20 @@ def plan(quick: bool) -> list[tuple[str, list[str]]]:
         ("bench_batch_workers.py", ["--runs", "2" if quick else "3"]),
         ("bench_llm_workers.py", []),
         ("bench_interviewer.py", ["--runs", "3" if quick else "5"]),
+        *extra,
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--real-llm", action="store_true", help="also bench_real_llm.py (a local model; ~10 min)")
     args = p.parse_args(argv)
     results: list[_common.Result] = []
     failed: list[str] = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for script, extra in plan(args.quick):
+        for script, extra in plan(args.quick, args.real_llm):
             out = Path(tmp) / f"{script}.json"
             print(f"\n$ python bench/{script} {' '.join(extra)}", flush=True)
             proc = subprocess.run([PY, str(BENCH / script), *extra, "--json", str(out)], cwd=ROOT, check=False)

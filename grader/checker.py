@@ -113,7 +113,9 @@ def _best(matches: list[tuple[Reading, str]], candidates: list[Quantity], base: 
     """The reading the words put first among those that explain the figure exactly (to 3%), else among all; the
     words pick the family, the value its member ("43.75 + 38.65 + 5 = 87.4 GB": the total with activations)."""
     exact = math.log(1 + ARITHMETIC_TOLERANCE)
-    return min(matches, key=lambda m: (distance(base, m[0]) > exact, candidates.index(m[0].quantity), distance(base, m[0])))
+    return min(
+        matches, key=lambda m: (distance(base, m[0]) > exact, candidates.index(m[0].quantity), distance(base, m[0]))
+    )
 
 
 def _own_total(q: Quantity, cfg: ServingConfig) -> float | None:
@@ -186,9 +188,12 @@ def _wrong_operand(claim: NumericClaim, history: History) -> Check | None:
             continue
         value = float(m.group(1).replace(",", "")) * u.factor
         for f in reversed(history.recent):
-            if f.check.verdict == "incorrect" and f.base and abs(value / f.base - 1) <= 0.01 and not (
-                f.check.diagnosis or ""
-            ).startswith("said again"):
+            if (
+                f.check.verdict == "incorrect"
+                and f.base
+                and abs(value / f.base - 1) <= 0.01
+                and not (f.check.diagnosis or "").startswith("said again")
+            ):
                 return f.check
     return None
 
@@ -238,7 +243,9 @@ def check_claim(claim: NumericClaim, history: History | None = None) -> tuple[Ch
         return _unverifiable(claim, f"{claim.unit} does not measure a {dim} quantity"), base
     arith = _arithmetic(claim, unit)
     exact = any(
-        not r.band and r.value and abs(base / r.value - 1) <= ARITHMETIC_TOLERANCE for q in candidates for r in readings(claim, q)
+        not r.band and r.value and abs(base / r.value - 1) <= ARITHMETIC_TOLERANCE
+        for q in candidates
+        for r in readings(claim, q)
     )
     if arith is not None and not arith[0] and not exact:  # exactly a reading: the arithmetic was misheard, not wrong
         return _check(
@@ -270,9 +277,9 @@ def check_claim(claim: NumericClaim, history: History | None = None) -> tuple[Ch
     if matches:
         best, how = _best(matches, candidates, base)
         q = best.quantity
-        if q.kind == "input" and not best.band:
-            if not any(v and abs(base / v - 1) <= 0.02 for v, *_ in values(q.id, scenario())):
-                return _unverifiable(claim, "an input the candidate chose", quantity=q.id), base
+        scenario_value = any(v and abs(base / v - 1) <= 0.02 for v, *_ in values(q.id, scenario()))
+        if q.kind == "input" and not best.band and not scenario_value:
+            return _unverifiable(claim, "an input the candidate chose", quantity=q.id), base
         fit = _fits(claim, q, best)
         if fit is not None:
             return fit, base
@@ -318,21 +325,29 @@ def check_claim(claim: NumericClaim, history: History | None = None) -> tuple[Ch
         return _unverifiable(claim, "an input the candidate chose", quantity=q.id), base
     if primary is None:
         return _unverifiable(claim, "no reading applies"), base
-    missing = [f for f in q.needs if f not in claim.assumptions.stated() and not any(f in a.stated() for a in claim.considered)]
+    missing = [
+        f for f in q.needs if f not in claim.assumptions.stated() and not any(f in a.stated() for a in claim.considered)
+    ]
     if missing:
-        return _unverifiable(claim, f"no {'pipeline stages were' if missing == ['pp'] else ', '.join(missing) + ' was'} stated"), base
+        return _unverifiable(
+            claim, f"no {'pipeline stages were' if missing == ['pp'] else ', '.join(missing) + ' was'} stated"
+        ), base
     expected = primary.value / unit.factor
     if q.ceiling and primary.band and base < primary.lo:
         return _unverifiable(claim, "fewer than fit: conservative, not wrong", expected=expected), base
     if q.floor and primary.band and base > primary.hi:
         return _unverifiable(
-            claim, f"pessimistic: more than 5x the floor ({fmt(primary.hi / 5, claim.unit)}), not wrong", expected=expected
+            claim,
+            f"pessimistic: more than 5x the floor ({fmt(primary.hi / 5, claim.unit)}), not wrong",
+            expected=expected,
         ), base
     diagnosis, known = diagnose(claim, base, primary, candidates)
     if arith is not None and arith[0] and not known:
         # "5 times 80 is 400 GB ... for the weights": the arithmetic is right and its operands are no figure of
         # the candidate's known to be wrong, so it computes something other than the quantity its words suggest
-        return _unverifiable(claim, f"the candidate's own arithmetic, right ({claim.expression}); not the {q.label.lower()}"), base
+        return _unverifiable(
+            claim, f"the candidate's own arithmetic, right ({claim.expression}); not the {q.label.lower()}"
+        ), base
     if arith is not None and arith[0]:
         diagnosis = f"premise wrong, arithmetic right: {diagnosis}"
     if q.kind == "fact" and not known:
@@ -364,12 +379,19 @@ def check_claims(claims: Iterable[NumericClaim]) -> list[Check]:
     for claim in claims:
         check, base = check_claim(claim, history)
         first = next(
-            (c for c in out if c.verdict == "incorrect" and (c.quantity, c.claimed, c.unit) == (check.quantity, check.claimed, check.unit)),
+            (
+                c
+                for c in out
+                if c.verdict == "incorrect"
+                and (c.quantity, c.claimed, c.unit) == (check.quantity, check.claimed, check.unit)
+            ),
             None,
         )
         if check.verdict == "incorrect" and first is not None and not check.consistent_with_earlier_error:
             # the same wrong figure said again ("393 KB / 200 GB/s" after "200 GB/s"): one mistake, charged once
-            check = check.model_copy(update={"consistent_with_earlier_error": True, "diagnosis": f"said again: {check.diagnosis}"})
+            check = check.model_copy(
+                update={"consistent_with_earlier_error": True, "diagnosis": f"said again: {check.diagnosis}"}
+            )
         unit = _unit(claim)
         if base is not None and unit is not None:
             history.add(check, base, unit.dimension)

@@ -282,7 +282,9 @@ def _figure_gate(text: str) -> tuple[str, float]:
     name, sep, value = text.partition("=")
     name = name.strip().replace("-", "_")
     if not sep or name not in EVAL_FIGURES:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected FIGURE=VALUE with FIGURE one of {', '.join(EVAL_FIGURES)}")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected FIGURE=VALUE with FIGURE one of {', '.join(EVAL_FIGURES)}"
+        )
     value = value.strip()
     try:
         v = float(value[:-1]) / 100 if value.endswith("%") else float(value)

@@ -46,7 +46,7 @@ _FORMATS = {
     "auto": "auto",
 }
 _PROJECT_FIELDS = "id, scenario, candidate, started_at, turns"
-_TURN_FIELDS = "role, content, at, hint"
+_TURN_FIELDS = "role, content, at, hint, replaced"
 
 
 def load_transcript(path: str | Path, *, in_progress: bool = False) -> Transcript:

@@ -73,6 +73,7 @@ def _score(transcript: Transcript, result: ExtractionResult, injection_attempts:
                 extractor=result.extractor,
                 model=result.model,
                 endpoint=result.endpoint,
+                method=result.method,
                 prompt_hash=result.prompt_hash,
                 transcript_hash=transcript.content_hash(),
                 dropped_claims=result.dropped,

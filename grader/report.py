@@ -61,6 +61,7 @@ class Provenance(BaseModel):
     extractor: str
     model: str | None = None
     endpoint: str | None = None
+    method: str | None = None
     prompt_hash: str | None = None
     transcript_hash: str
     dropped_claims: int = 0

@@ -270,6 +270,8 @@ def _provenance(report: Report) -> str:
         items.append(f"model {inline(p.model)}")
     if p.endpoint:
         items.append(f"endpoint {inline(_endpoint(p.endpoint))}")
+    if p.method:
+        items.append(f"method {inline(p.method)}")
     if p.prompt_hash:
         items.append(f"prompt {inline(p.prompt_hash[:12])}")
     items += [

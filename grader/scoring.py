@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from grader.quantities.registry import by_criterion
 from grader.claims import Check, Claims, ConceptClaim, StrategyClaim
 from grader.paths import RUBRIC_DIR
+from grader.quantities.registry import by_criterion
 from grader.report import CategoryScore, Evidence, FlagHit, Report, SubScore
 from grader.rubric import Condition, Rubric, Trigger, default_rubric
 from grader.transcript import Transcript

@@ -20,6 +20,7 @@ OPENAI_DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 DUMMY_API_KEY = "not-needed"  # sent to keyless local servers; the openai client refuses an empty key
 
 InterviewerMode = Literal["auto", "offline", "llm"]
+SystemRole = Literal["system", "user"]
 
 
 class Settings(BaseSettings):
@@ -37,10 +38,18 @@ class Settings(BaseSettings):
     llm_backoff_base_s: float = Field(1.0, ge=0, description="first retry waits this long, then doubles")
     llm_backoff_max_s: float = Field(20.0, ge=0, description="cap on one wait, Retry-After included")
     llm_chunk_chars: int = Field(12_000, ge=500, description="transcript characters per extraction request")
+    llm_max_tokens: int | None = Field(None, ge=1, description="cap on each extraction answer; None: the server's")
     llm_temperature: float = Field(0.0, ge=0)
     llm_seed: int | None = 7
+    llm_system_role: SystemRole = Field(
+        "system",
+        description="'user': instructions go in a user message, for chat formats that drop system messages "
+        "(llama-cpp-python's gemma)",
+    )
     cache_dir: Path = Path("~/.cache/interview-coach")
     interviewer_mode: InterviewerMode = "auto"
+    interviewer_max_tokens: int = Field(200, ge=16, description="cap on each LLM interviewer reply, in tokens")
+    interviewer_max_seconds: float = Field(30.0, gt=0, description="wall-clock cap on each LLM interviewer reply")
     batch_root: Path = Field(
         default_factory=lambda: TRANSCRIPTS_DIR,
         description="the only folder the app's Batch page may read (COACH_BATCH_ROOT); the CLI is not confined",

@@ -19,6 +19,9 @@ class Turn(BaseModel):
     at: datetime | None = None
     line: int | None = Field(default=None, description="1-based line in the source file where the turn starts")
     hint: bool = Field(default=False, description="an interviewer turn that gave a hint on request")
+    replaced: str | None = Field(
+        default=None, description="why an LLM's wording of this interviewer turn was replaced by the offline one"
+    )
 
 
 class Transcript(BaseModel):

@@ -95,7 +95,6 @@ _ALIASES: dict[str, str] = {
     "gbps": "Gb/s",
     "gbit/s": "Gb/s",
     "gbits/s": "Gb/s",
-    "gigabits per second": "Gb/s",
     "gigabit": "Gb/s",
     "gigabits": "Gb",
     "megabits": "Mb",

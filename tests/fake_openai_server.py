@@ -6,11 +6,15 @@ streaming are exercised end to end without the internet.
     server.enqueue_json({...})          # a chat.completion whose message content is that JSON
     server.enqueue_text("Hi")           # plain content; streamed as SSE chunks if the request asks to stream
     server.enqueue_stream(["Hel", "lo"])  # explicit SSE chunks (or served whole to a non-streaming request)
+    server.enqueue_stream(chunks, every_s=0.5)  # ...half a second apart
     server.enqueue_error(429, retry_after=0)  /  server.enqueue_error(500)
     server.enqueue_auth_echo(401)       # an error whose message quotes the request's Authorization header
     server.enqueue_delay(2.0)           # hold the request (past the client's timeout), then HTTP 504
     server.enqueue_delay(0.2, then_text="slow but fine")  # a slow success
     server.enqueue_malformed()          # content that is not JSON
+    server.enqueue_tool_call({...})     # a chat.completion whose message is one tool call with these arguments
+    server.refuse("json_schema", 500)   # refuse every request asking for that structured-output way, as
+                                        #   llama.cpp's server does (500 naming response_format); see REFUSALS
     server.requests                     # every request body (dicts), in order; `server.count` is their number
 
 When the queue is empty the server answers HTTP 400 "no scripted response left" (not retried by clients).
@@ -32,6 +36,25 @@ import pytest
 
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
+#: What real servers answer to a structured-output way they do not take (the message is what names it).
+REFUSALS = {
+    "json_schema": "1 validation error: ('body', 'response_format', 'type'): Input should be 'text' or 'json_object'",
+    "json_mode": "response_format of type 'json_object' is not supported by this model",
+    "tools": "this model does not support tools",
+}
+
+
+def request_method(body: dict[str, Any]) -> str:
+    """Which structured-output way a request asks for: json_schema, json_mode, tools or text."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        return "json_schema"
+    if fmt.get("type") == "json_object":
+        return "json_mode"
+    if body.get("tools"):
+        return "tools"
+    return "text"
+
 
 @dataclass
 class Scripted:
@@ -43,6 +66,7 @@ class Scripted:
     body: dict[str, Any] | None = None
     seconds: float = 0.0
     finish_reason: str = "stop"
+    tool_args: dict[str, Any] | str | None = None
 
 
 class FakeOpenAIServer:
@@ -53,6 +77,8 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.unscripted = 0
+        self.refusals: dict[str, tuple[int, str]] = {}
+        self.refused = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -66,8 +92,9 @@ class FakeOpenAIServer:
     def enqueue_text(self, text: str, *, finish_reason: str = "stop") -> None:
         self._push(Scripted("content", content=text, finish_reason=finish_reason))
 
-    def enqueue_stream(self, chunks: list[str]) -> None:
-        self._push(Scripted("stream", chunks=list(chunks), content="".join(chunks)))
+    def enqueue_stream(self, chunks: list[str], *, every_s: float = 0.0) -> None:
+        """SSE chunks, `every_s` seconds apart (a slow model that keeps talking)."""
+        self._push(Scripted("stream", chunks=list(chunks), content="".join(chunks), seconds=every_s))
 
     def enqueue_error(self, status: int, *, retry_after: float | None = None, message: str | None = None) -> None:
         headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
@@ -87,6 +114,17 @@ class FakeOpenAIServer:
 
     def enqueue_malformed(self, text: str = '{"concepts": [{"quote": "unterminated') -> None:
         self._push(Scripted("content", content=text))
+
+    def enqueue_tool_call(self, args: Any) -> None:
+        """A tool call answering a `tools` request: `args` (a dict or pydantic model) as its arguments, or a
+        string sent as the arguments exactly (to script arguments that are not valid JSON)."""
+        data = json.loads(args.model_dump_json()) if hasattr(args, "model_dump_json") else args
+        self._push(Scripted("content", tool_args=data, finish_reason="tool_calls"))
+
+    def refuse(self, method: str, status: int = 500, message: str | None = None) -> None:
+        """Answer every request that asks for `method` (json_schema, json_mode, tools) with `status`, without
+        using the script: a server that does not take that way of asking, ever."""
+        self.refusals[method] = (status, message or REFUSALS[method])
 
     def _push(self, item: Scripted) -> None:
         with self._lock:
@@ -173,6 +211,14 @@ class _Handler(BaseHTTPRequestHandler):
         with owner._lock:
             owner.requests.append(body)
             owner.paths.append(self.path)
+            refusal = owner.refusals.get(request_method(body))
+            if refusal is not None:
+                owner.refused += 1
+        if refusal is not None:
+            status, message = refusal
+            kind = "internal_server_error" if status >= 500 else "invalid_request_error"
+            self._send_json(status, {"error": {"message": message, "type": kind, "param": None, "code": None}})
+            return
         item = owner._pop()
         try:
             if item is not None and item.kind == "delay":
@@ -202,9 +248,11 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("stream"):
             chunks = item.chunks or _split(item.content)
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._send_sse(model, chunks, item.finish_reason, usage)
+            self._send_sse(
+                model, chunks, item.finish_reason, usage, every_s=item.seconds if item.kind == "stream" else 0
+            )
             return
-        self._send_json(200, _completion(model, item.content, item.finish_reason))
+        self._send_json(200, _completion(model, item.content, item.finish_reason, item.tool_args, body))
 
     def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -217,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.wfile.flush()
 
-    def _send_sse(self, model: str, chunks: list[str], finish_reason: str, usage: bool) -> None:
+    def _send_sse(self, model: str, chunks: list[str], finish_reason: str, usage: bool, every_s: float = 0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -241,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         event({"role": "assistant", "content": ""}, None)
         for piece in chunks:
+            if every_s and self.owner._stop.wait(every_s):
+                return
             event({"content": piece}, None)
         event({}, finish_reason)
         if usage:
@@ -262,7 +312,20 @@ def _usage(text: str) -> dict[str, int]:
     return {"prompt_tokens": 10, "completion_tokens": completion, "total_tokens": 10 + completion}
 
 
-def _completion(model: str, content: str, finish_reason: str) -> dict[str, Any]:
+def _completion(
+    model: str,
+    content: str,
+    finish_reason: str,
+    tool_args: dict[str, Any] | str | None = None,
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
+    if tool_args is not None:
+        tools = (body or {}).get("tools") or [{"function": {"name": "answer"}}]
+        name = tools[0]["function"]["name"]
+        arguments = tool_args if isinstance(tool_args, str) else json.dumps(tool_args)
+        call = {"id": "call_fake", "type": "function", "function": {"name": name, "arguments": arguments}}
+        message = {"role": "assistant", "content": None, "refusal": None, "tool_calls": [call]}
     return {
         "id": f"chatcmpl-fake-{time.monotonic_ns()}",
         "object": "chat.completion",
@@ -272,7 +335,7 @@ def _completion(model: str, content: str, finish_reason: str) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": content, "refusal": None},
+                "message": message,
                 "finish_reason": finish_reason,
                 "logprobs": None,
             }

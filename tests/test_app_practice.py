@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app_ui import resources
+from app_ui.text import md_text
 from grader.extract.rules import RulesExtractor
 from grader.loaders import load_transcript
 
@@ -279,23 +280,36 @@ def llm_env(sessions: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_llm_mode_streams_the_reply_and_saves_it(llm_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    chat = FakeChat(["Good ", "question. ", "NVLink inside a node."])
+    chat = FakeChat(["Good. ", "Go on: ", "how would you split it?"])
     monkeypatch.setattr(resources, "interviewer_chat", lambda *a, **k: chat)
     at = app()
     assert "LLM: fake-model at http://127.0.0.1:9/v1" in [m.value.strip("*") for m in at.sidebar.markdown]
-    say(at, "What interconnect do the nodes have?")
+    say(at, "I'd start with tensor parallelism inside a node.")
     assert chat.calls, "the chat client was asked"
     saved = load_transcript(llm_env / f"{sid_of(at)}.yaml", in_progress=True)
-    assert saved.turns[-1].content == "Good question. NVLink inside a node."
-    assert at.chat_message[-1].markdown[-1].value == "Good question. NVLink inside a node."
+    assert saved.turns[-1].content == "Good. Go on: how would you split it?"
+    assert at.chat_message[-1].markdown[-1].value == "Good. Go on: how would you split it?"
+    assert not any("replaced" in c.value for c in at.caption)
     assert "sk-test-SECRET" not in texts(at)
+
+
+def test_llm_mode_answers_a_clarifying_question_with_the_scenarios_facts(
+    llm_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = FakeChat(["It is PCIe only, 10 GB/s."])  # what a weak model might invent: never asked
+    monkeypatch.setattr(resources, "interviewer_chat", lambda *a, **k: chat)
+    at = app()
+    say(at, "What interconnect do the nodes have?")
+    assert not chat.calls
+    saved = load_transcript(llm_env / f"{sid_of(at)}.yaml", in_progress=True)
+    assert "600 GB/s" in saved.turns[-1].content and "10 GB/s" not in saved.turns[-1].content
 
 
 def test_llm_failure_mid_stream_shows_the_offline_reply(llm_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     chat = FakeChat(["Partial ", "answer ", "that never ends"], fail_after=2)
     monkeypatch.setattr(resources, "interviewer_chat", lambda *a, **k: chat)
     at = app()
-    say(at, "What interconnect do the nodes have?")
+    say(at, "I'd start with tensor parallelism inside a node.")
     engine = at.session_state["practice"].engine
     last = engine.transcript.turns[-1]
     assert last.role == "interviewer" and "Partial" not in last.content
@@ -304,6 +318,24 @@ def test_llm_failure_mid_stream_shows_the_offline_reply(llm_env: Path, monkeypat
     assert any("offline interviewer" in c.value for c in at.caption)
     saved = load_transcript(llm_env / f"{sid_of(at)}.yaml", in_progress=True)
     assert saved.turns[-1].content == last.content
+
+
+def test_a_reply_that_fails_the_guards_is_replaced_and_the_page_says_so(
+    llm_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = FakeChat(["What is the expected return on investment? ", "mendatang menneske " * 60])
+    monkeypatch.setattr(resources, "interviewer_chat", lambda *a, **k: chat)
+    at = app()
+    say(at, "I'd start with tensor parallelism inside a node.")
+    engine = at.session_state["practice"].engine
+    last = engine.transcript.turns[-1]
+    assert last.replaced is not None and "mendatang" not in last.content
+    assert at.chat_message[-1].markdown[-1].value == md_text(last.content)
+    assert any(c.value.startswith("The LLM's reply was replaced (") for c in at.caption)
+    saved = load_transcript(llm_env / f"{sid_of(at)}.yaml", in_progress=True)
+    assert saved.turns[-1].replaced == last.replaced  # on disk too
+    again = app(session=sid_of(at))  # and shown again when the page is drawn from the saved session
+    assert any(c.value.startswith("The LLM's reply was replaced (") for c in again.caption)
 
 
 def test_llm_settings_from_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

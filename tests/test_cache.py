@@ -88,3 +88,43 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(OSError):
         cache.put(cache_key(**BASE), CLAIMS)
     assert list((tmp_path / "claims").iterdir()) == []
+
+
+# --- the structured-output method memory -------------------------------------------------------------------
+
+
+def test_method_memory_is_per_endpoint_and_model(tmp_path: Path) -> None:
+    from grader.extract.cache import MethodMemory
+
+    memory = MethodMemory(tmp_path)
+    assert memory.get("http://e/v1", "m") is None
+    memory.put("http://e/v1", "m", "json_mode")
+    memory.put("http://e/v1", "other", "tools")
+    again = MethodMemory(tmp_path)  # another process reads the same file
+    assert again.get("http://e/v1", "m") == "json_mode" and again.get("http://e/v1", "other") == "tools"
+    assert again.get("http://f/v1", "m") is None
+    again.put("http://e/v1", "m", "text")
+    assert MethodMemory(tmp_path).get("http://e/v1", "m") == "text"
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"entries": {"x": {"method": 1}}}', b"\xff\xfe"])
+def test_an_unreadable_method_memory_is_empty(tmp_path: Path, content: bytes) -> None:
+    from grader.extract.cache import MethodMemory
+
+    (tmp_path / MethodMemory.FILE).write_bytes(content)
+    memory = MethodMemory(tmp_path)
+    assert memory.get("http://e/v1", "m") is None
+    memory.put("http://e/v1", "m", "json_mode")  # and the next success replaces it
+    assert memory.get("http://e/v1", "m") == "json_mode"
+
+
+def test_a_method_memory_that_cannot_be_written_costs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.extract import cache
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(cache, "write_atomic", refuse)
+    memory = cache.MethodMemory(tmp_path)
+    memory.put("http://e/v1", "m", "json_mode")  # logged, not raised
+    assert memory.get("http://e/v1", "m") is None

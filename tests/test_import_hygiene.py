@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-LLM_CLIENTS = {"openai", "langchain", "langchain_core", "langchain_openai", "tenacity"}
+LLM_CLIENTS = {"openai", "langchain", "langchain_core", "langchain_openai", "tenacity", "py3langid"}
 
 
 @pytest.mark.parametrize(
@@ -14,9 +14,10 @@ LLM_CLIENTS = {"openai", "langchain", "langchain_core", "langchain_openai", "ten
     [
         "grader, grader.cli, grader.calculator, grader.scenario, grader.claims, grader.report, grader.checker, "
         "grader.scoring, grader.pipeline, grader.batch, grader.scorecard, grader.rubric",
-        "grader.interview, grader.interview.engine, grader.interview.llm, grader.interview.terminal",
+        "grader.interview, grader.interview.engine, grader.interview.llm, grader.interview.terminal, "
+        "grader.interview.guards",
         "grader.settings, grader.prompts, grader.extract, grader.extract.base, grader.extract.grounding, "
-        "grader.extract.cache, grader.extract.llm",
+        "grader.extract.cache, grader.extract.llm, grader.extract.structured",
     ],
     ids=["core", "interviewer", "extraction"],
 )

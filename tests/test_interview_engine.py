@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import re
 import time
-from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from grader.calculator import ServingConfig, reference
 from grader.claims import Check, Claims, ConceptClaim, NumericClaim
 from grader.errors import RubricError
 from grader.interview import InterviewEngine, InterviewOver, default_plan, load_plan
+from grader.interview.guards import forbidden_figures, leaks
 from grader.interview.intents import IntentDetector
 from grader.interview.probes import PHASE_ORDER
 from grader.loaders import load_transcript
@@ -52,91 +52,7 @@ def engine(seed: int = 0, **kw) -> InterviewEngine:
 
 
 # --- forbidden figures: the reference arithmetic, formatted the ways people write it ---------------------
-
-
-def _number_forms(x: float) -> set[str]:
-    forms = set()
-    for digits in (1, 2, 3):
-        forms.add(f"{x:.{digits}f}".rstrip("0").rstrip("."))
-    for sig in (2, 3, 4):
-        s = f"{x:.{sig}g}"
-        if "e" not in s:
-            forms.add(s)
-    if x >= 1000 and abs(x - round(x)) < 1e-9:
-        forms.add(f"{round(x):,}")
-        forms.add(str(round(x)))
-    return {f for f in forms if f not in ("0", "-0")}
-
-
-def _unit_forms(value: float, unit: str) -> set[str]:
-    if unit == "B":
-        scaled = [value / f for f in (1e12, 1e9, 1e6, 1e3, 1, 2**30, 2**20)]
-    elif unit == "s":
-        scaled = [value, value * 1e3, value * 1e6]
-    elif unit == "fraction":
-        scaled = [value * 100]
-    elif unit in ("count", "FLOP"):
-        scaled = [value, value / 1e12, value / 1e15]
-    else:
-        return set()
-    out: set[str] = set()
-    for v in scaled:
-        if 0.01 <= v < 1e7:
-            out |= _number_forms(v)
-    if unit == "fraction" and value:
-        out |= {f"{round(value * 100)}%", f"{value * 100:.1f}%"}
-        for d in range(2, 17):
-            n = value * d
-            if abs(n - round(n)) < 1e-9 and round(n) >= 1:
-                out.add(f"{round(n)}/{d}")
-                break
-    return out
-
-
-def _allowed_text() -> str:
-    s = default_scenario()
-    return " ".join([s.opening_prompt, *(f.answer for f in s.facts)])
-
-
-def _mentions(text: str, figure: str) -> bool:
-    return re.search(rf"(?<![\d.,/]){re.escape(figure)}(?![\d]|[.,/]\d)", text) is not None
-
-
-@lru_cache(maxsize=1)
-def forbidden_figures() -> frozenset[str]:
-    """Every reference quantity under the scenario's defaults and the layouts a candidate is likely to choose,
-    in several spellings; minus figures that the scenario's facts themselves state (those may be revealed)."""
-    configs = [
-        ServingConfig.from_scenario(),
-        ServingConfig.from_scenario(tp=4, pp=2),
-        ServingConfig.from_scenario(tp=4, pp=2, comm_batch=16),
-        ServingConfig.from_scenario(weight_precision="int8"),
-        ServingConfig.from_scenario(weight_precision="int8", tp=4, pp=2),
-        ServingConfig.from_scenario(weight_precision="int4"),
-        ServingConfig.from_scenario(kv_precision="int8"),
-        ServingConfig.from_scenario(link_bandwidth=300e9, tp=4, pp=2),
-    ]
-    figures: set[str] = set()
-    for cfg in configs:
-        for q in reference(cfg).values():
-            if q.unit == "bool":
-                continue
-            figures |= _unit_forms(q.value, q.unit)
-    allowed = _allowed_text()
-    # one- and two-character integers ("5", "12") are everyday words in probes about "8 GPUs" etc.
-    return frozenset(f for f in figures if len(f.replace(".", "")) >= 3 and not _mentions(allowed, f))
-
-
-@lru_cache(maxsize=1)
-def _forbidden_rx() -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(f) for f in sorted(forbidden_figures(), key=len, reverse=True))
-    return re.compile(rf"(?<![\d.,/])(?:{alternatives})(?![\d]|[.,/]\d)")
-
-
-def leaks(text: str, said_before: str) -> list[str]:
-    """Reference figures in `text` that the candidate had not said first."""
-    found = {m.group() for m in _forbidden_rx().finditer(text)}
-    return sorted(f for f in found if not _mentions(said_before, f))
+# (grader.interview.guards holds the list: the LLM interviewer's guards check every reply against it too)
 
 
 def test_forbidden_list_is_derived_and_covers_the_known_figures() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -102,13 +103,56 @@ def server() -> FakeOpenAIServer:
 
 
 def test_llm_mode_streams_and_saves(tmp_path: Path, server: FakeOpenAIServer) -> None:
-    server.enqueue_stream(["NVLink inside ", "a node."])
+    server.enqueue_stream(["Okay. ", "Go on."])
     server.enqueue_error(500)  # the second turn falls back to the offline interviewer
+    server.enqueue_stream(["Let me ", "ask: " * 40])  # the third fails a guard and is replaced
     path = tmp_path / "llm.yaml"
     env = {"COACH_LLM_BASE_URL": server.base_url, "COACH_LLM_MODEL": "fake-model", "NO_PROXY": "127.0.0.1"}
-    out = run_terminal(["--llm", "--save", str(path)], "What interconnect?\nWhat's the latency target?\n/end\n", env)
+    lines = [
+        "I'd start with tensor parallelism.",
+        "And pipeline parallelism across nodes.",
+        "Then replicas for throughput.",
+        "What's the latency target?",  # facts: the engine's words, no request
+        "/end",
+    ]
+    out = run_terminal(["--llm", "--save", str(path)], "\n".join(lines) + "\n", env)
     assert out.returncode == 0, out.stderr
     t = load_transcript(path, in_progress=True)
-    assert t.turns[2].content == "NVLink inside a node."
-    assert "300 ms" in t.turns[4].content
+    assert t.turns[2].content == "Okay. Go on." and t.turns[2].replaced is None
     assert "offline interviewer" in out.stdout
+    assert t.turns[6].replaced is not None and "degenerate" in t.turns[6].replaced
+    assert f"(reply replaced: {t.turns[6].replaced}; offline interviewer)" in out.stdout
+    assert "300 ms" in t.turns[8].content
+    assert server.count == 3
+
+
+def test_llm_mode_saves_the_answer_before_the_reply(tmp_path: Path, server: FakeOpenAIServer) -> None:
+    """Killed while the model is still answering, the session file already holds the candidate's answer."""
+    server.enqueue_delay(30.0, then_text="never seen")
+    path = tmp_path / "killed.yaml"
+    env = {**os.environ, "COACH_LLM_BASE_URL": server.base_url, "COACH_LLM_MODEL": "m", "NO_PROXY": "127.0.0.1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader.interview.terminal", "--llm", "--save", str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write("I'd start with tensor parallelism inside each node.\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while server.count == 0 and time.monotonic() < deadline:  # the reply has been asked for
+            time.sleep(0.05)
+        assert server.count == 1
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+        if proc.stdin is not None:
+            proc.stdin.close()
+    t = load_transcript(path, in_progress=True)
+    assert [x.role for x in t.turns] == ["interviewer", "candidate"]
+    assert t.turns[-1].content == "I'd start with tensor parallelism inside each node."

@@ -14,9 +14,10 @@ from grader.claims import Claims, QuestionClaim
 from grader.extract.base import ClaimExtractor, ExtractionResult, Vocabulary, run_extractor
 from grader.extract.llm import LLMExtractor, chunk_turns, neutralise, render_system_prompt
 from grader.prompts import PromptTemplate, load_prompt
+from grader.reading.reader import read_numbers
 from grader.settings import Settings
 from grader.transcript import Transcript, Turn
-from tests.fake_openai_server import FakeOpenAIServer
+from tests.fake_openai_server import FakeOpenAIServer, request_method
 
 VOCAB = Vocabulary.of(
     [("tensor_parallelism", "Tensor parallelism"), ("kv_cache", "KV cache"), ("pipeline_parallelism", "")],
@@ -138,6 +139,7 @@ def test_canned_answer_becomes_grounded_claims(fake_openai: FakeOpenAIServer, tm
     assert fake_openai.count == 1
     assert result.extractor == "llm:test-model" and not result.cached and result.fallback_reason is None
     assert result.model == "test-model" and result.endpoint == fake_openai.base_url
+    assert result.method == "json_schema"
     assert result.prompt_hash and result.transcript_hash == TRANSCRIPT.content_hash()
     c = result.claims
     assert [x.concept for x in c.concepts] == ["tensor_parallelism"]
@@ -206,7 +208,7 @@ def test_rate_limit_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_p
     assert time.monotonic() - start < 5
     assert fake_openai.count == 2
     assert result.extractor == "llm:test-model" and len(result.claims.numbers) == 4
-    assert result.errors == ["chunk 1/1 attempt 1: rate limited (HTTP 429)"]
+    assert result.errors == ["chunk 1/1 json_schema attempt 1: rate limited (HTTP 429)"]
 
 
 def test_server_error_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -227,7 +229,9 @@ def test_timeouts_are_retried_then_fall_back(fake_openai: FakeOpenAIServer, tmp_
     assert fake_openai.count == 2
     assert result.extractor == "rules (fallback: timed out after 0.5s, 2 attempts)"
     assert result.claims == FALLBACK_CLAIMS and rules.calls == 1
-    assert result.model is None and result.prompt_hash is None  # the claims did not come from a model
+    # what was tried is on record; no prompt hash, since the claims did not come from that prompt
+    assert (result.model, result.endpoint, result.method) == ("test-model", fake_openai.base_url, "json_schema")
+    assert result.prompt_hash is None
 
 
 def test_timeout_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -248,21 +252,25 @@ def test_timeout_then_success_is_retried(fake_openai: FakeOpenAIServer, tmp_path
     ],
     ids=["not-json", "wrong-shape", "empty", "cut-off"],
 )
-def test_unparseable_output_is_retried_then_falls_back(fake_openai: FakeOpenAIServer, tmp_path: Path, bad) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(3):  # llm_max_retries=2: three attempts
+def test_unparseable_output_tries_every_method_then_falls_back(  # type: ignore[no-untyped-def]
+    fake_openai: FakeOpenAIServer, tmp_path: Path, bad
+) -> None:
+    for _ in range(4):  # one answer per way of asking; the same request again would get the same answer
         bad(fake_openai)
     rules = FakeRules()
     ex = extractor(settings_for(fake_openai, tmp_path), rules)
     result = ex.run(TRANSCRIPT)
-    assert fake_openai.count == 3
-    assert result.extractor == "rules (fallback: unparseable output, 3 attempts)"
-    assert result.fallback_reason == "unparseable output, 3 attempts"
+    assert [request_method(r) for r in fake_openai.requests] == ["json_schema", "json_mode", "tools", "text"]
+    assert result.fallback_reason is not None
+    assert result.fallback_reason.startswith("no structured-output method worked: json_schema, json_mode, tools, text")
+    assert "unparseable output" in result.fallback_reason and "\n" not in result.fallback_reason
+    assert result.extractor == f"rules (fallback: {result.fallback_reason})"
     assert result.claims == FALLBACK_CLAIMS and rules.calls == 1
-    assert len(result.errors) == 3
+    assert len(result.errors) == 4 and result.method == "text"
 
-    fake_openai.enqueue_json(GOOD)  # a failure is never cached: the next run asks again
+    fake_openai.enqueue_json(GOOD)  # a failure is never cached, nor remembered: the next run asks again
     assert ex.run(TRANSCRIPT).extractor == "llm:test-model"
-    assert fake_openai.count == 4
+    assert fake_openai.count == 5 and request_method(fake_openai.requests[-1]) == "json_schema"
 
 
 def test_auth_errors_are_not_retried(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
@@ -284,6 +292,189 @@ def test_connection_refused_falls_back(tmp_path: Path) -> None:
     s = Settings(llm_base_url=url, llm_max_retries=1, llm_backoff_base_s=0.01, cache_dir=tmp_path)
     result = LLMExtractor(s, FakeRules(), vocabulary=VOCAB).run(TRANSCRIPT)
     assert result.extractor == "rules (fallback: connection failed, 2 attempts)"
+
+
+# --- structured output that adapts to the endpoint -------------------------------------------------------
+
+
+def test_a_server_that_refuses_json_schema_gets_json_mode_with_the_schema(
+    fake_openai: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    """llama.cpp's server: HTTP 500 naming response_format to json_schema. Not retried; JSON mode next."""
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.enqueue_json(GOOD)
+    result = extractor(settings_for(fake_openai, tmp_path, llm_max_retries=3)).run(TRANSCRIPT)
+
+    assert [request_method(r) for r in fake_openai.requests] == ["json_schema", "json_mode"]  # no retry of the 500
+    assert result.extractor == "llm:test-model" and result.method == "json_mode"
+    assert (
+        len(result.claims.numbers) == 4
+    )  # the model's 2, completed by the reader's 4 and result.claims.questions[0].topic == "interconnect"
+    fmt = fake_openai.requests[1]["response_format"]
+    assert fmt["type"] == "json_object"
+    assert set(fmt["schema"]["properties"]) == {"concepts", "questions", "strategies", "numbers"}
+    system, _user = messages(fake_openai.requests[1])
+    assert "JSON schema" in system and '"numbers"' in system  # the schema is in the prompt too
+    assert result.errors == ["chunk 1/1 json_schema attempt 1: refused (HTTP 500)"]
+
+
+@pytest.mark.parametrize("status", [400, 422])
+def test_a_4xx_refusal_moves_on_at_once(fake_openai: FakeOpenAIServer, tmp_path: Path, status: int) -> None:
+    fake_openai.refuse("json_schema", status, "response_format json_schema is not supported")
+    fake_openai.enqueue_json(GOOD)
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert fake_openai.count == 2 and result.method == "json_mode"
+
+
+def test_a_server_error_that_names_no_format_is_transient(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.enqueue_error(500, message="CUDA out of memory")
+    fake_openai.enqueue_json(GOOD)
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert [request_method(r) for r in fake_openai.requests] == ["json_schema", "json_schema"]
+    assert result.method == "json_schema"
+
+
+def test_tool_calling_then_plain_text(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 400)
+    fake_openai.refuse("json_mode", 400)
+    fake_openai.enqueue_tool_call(GOOD)
+    s = settings_for(fake_openai, tmp_path)
+    first = extractor(s).run(TRANSCRIPT)
+    assert first.method == "tools" and len(first.claims.numbers) == 4
+    call = fake_openai.requests[-1]
+    assert call["tools"][0]["function"]["name"] == "ExtractionOutput"
+    assert call["tool_choice"]["function"]["name"] == "ExtractionOutput"
+
+    fake_openai.refuse("tools", 500)
+    fake_openai.enqueue_text("Sure! Here is the JSON you asked for:\n```json\n" + json.dumps(GOOD) + "\n```\nDone.")
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    second = extractor(s).run(edited)  # a new extractor: starts with the remembered "tools", refused now
+    assert [request_method(r) for r in fake_openai.requests[-4:]] == ["tools", "json_schema", "json_mode", "text"]
+    assert second.method == "text" and len(second.claims.numbers) == 4
+    assert "JSON schema" in messages(fake_openai.requests[-1])[0]
+
+
+def test_tool_call_arguments_that_are_not_json_as_they_stand(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.refuse("json_mode", 500)
+    fake_openai.enqueue_tool_call(json.dumps(GOOD) + " <end of arguments>")  # the object, then junk
+    s = settings_for(fake_openai, tmp_path)
+    result = extractor(s).run(TRANSCRIPT)
+    assert result.method == "tools" and len(result.claims.numbers) == 4  # the model's 2, completed by the reader's 4
+
+    fake_openai.enqueue_tool_call(json.dumps(GOOD)[:40])  # cut off: next method
+    fake_openai.enqueue_text(json.dumps(GOOD))
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    assert extractor(s).run(edited).method == "text"
+
+
+def test_what_worked_is_remembered_per_endpoint_and_model(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.enqueue_json(GOOD)
+    s = settings_for(fake_openai, tmp_path)
+    extractor(s).run(TRANSCRIPT)
+    memory = json.loads((tmp_path / "cache" / "structured_output.json").read_text())
+    (entry,) = memory["entries"].values()
+    assert (entry["endpoint"], entry["model"], entry["method"]) == (fake_openai.base_url, "test-model", "json_mode")
+
+    fake_openai.enqueue_json(GOOD)
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    assert extractor(s).run(edited).method == "json_mode"  # a new process would start there: no refused request
+    assert fake_openai.refused == 1 and fake_openai.count == 3
+
+    fake_openai.enqueue_json(GOOD)  # another model on the same endpoint remembers nothing yet
+    other = settings_for(fake_openai, tmp_path, llm_model="other-model")
+    assert extractor(other).run(TRANSCRIPT).method == "json_mode"
+    assert fake_openai.refused == 2
+
+
+def test_chunks_after_a_refusal_go_straight_to_the_way_that_works(
+    fake_openai: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    fake_openai.refuse("json_schema", 500)
+    t = long_transcript()
+    chunks = chunk_turns(t, 600)
+    for _ in chunks:
+        fake_openai.enqueue_json(answer())
+    result = extractor(settings_for(fake_openai, tmp_path, llm_chunk_chars=600), use_cache=False).run(t)
+    assert fake_openai.count == len(chunks) + 1 and fake_openai.refused == 1
+    assert result.method == "json_mode"
+    assert not (tmp_path / "cache").exists()  # use_cache=False: nothing on disk, not even the method
+
+
+def test_a_prompt_too_long_is_not_a_format_refusal(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.enqueue_error(400, message="Requested tokens (9000) exceed context window of 8192")
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert fake_openai.count == 1
+    assert result.fallback_reason == "request rejected (HTTP 400)" and result.method == "json_schema"
+
+
+def test_every_way_refused_falls_back_in_one_line(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    for method in ("json_schema", "json_mode", "tools"):
+        fake_openai.refuse(method, 500)
+    fake_openai.enqueue_text("I cannot produce JSON, sorry.")
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert fake_openai.count == 4
+    assert result.fallback_reason == (
+        "no structured-output method worked: json_schema, json_mode, tools refused (HTTP 500); text unparseable output"
+    )
+    assert not (tmp_path / "cache" / "structured_output.json").exists()  # nothing worked: nothing remembered
+
+
+def test_a_transient_failure_after_a_refusal_says_both(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    for _ in range(2):
+        fake_openai.enqueue_error(503)
+    result = extractor(settings_for(fake_openai, tmp_path, llm_max_retries=1)).run(TRANSCRIPT)
+    assert result.fallback_reason == "server error (HTTP 503), 2 attempts (after json_schema refused (HTTP 500))"
+    assert fake_openai.count == 3 and result.method == "json_mode"
+
+
+def test_an_unreadable_memory_is_ignored(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "structured_output.json").write_text("{not json")
+    fake_openai.enqueue_json(GOOD)
+    assert extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT).method == "json_schema"
+
+
+def test_lenient_parse_keeps_the_valid_items_and_counts_the_rest(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    fake_openai.refuse("json_schema", 500)
+    weak = {  # what a small model in JSON mode writes: lists left out, nulls left out, one item broken
+        "concepts": [
+            {"quote": "8-way tensor parallelism", "turn": 3, "concept": "tensor_parallelism", "level": "mentioned"},
+            {"quote": "350 GB", "turn": "three", "concept": "kv_cache", "level": "mentioned"},
+        ],
+        "questions": [{"quote": "What interconnect do the nodes have?", "turn": 1, "topic": "interconnect"}],
+    }
+    fake_openai.enqueue_text(json.dumps(weak))
+    result = extractor(settings_for(fake_openai, tmp_path)).run(TRANSCRIPT)
+    assert result.method == "json_mode"
+    assert [c.concept for c in result.claims.concepts] == ["tensor_parallelism"]
+    assert [q.topic for q in result.claims.questions] == ["interconnect"]
+    assert result.claims.strategies == []
+    assert result.claims.numbers == read_numbers(TRANSCRIPT)  # no figures from the model: the reader's, as they are
+    assert result.dropped == 1  # the item with turn "three"
+
+
+def test_the_method_reaches_the_report_and_the_scorecard(fake_openai: FakeOpenAIServer, tmp_path: Path) -> None:
+    from grader.pipeline import grade_transcript
+    from grader.scorecard import render_markdown
+
+    fake_openai.refuse("json_schema", 500)
+    fake_openai.enqueue_json(GOOD)
+    report = grade_transcript(TRANSCRIPT, extractor=extractor(settings_for(fake_openai, tmp_path)))
+    p = report.provenance
+    assert p is not None and (p.model, p.endpoint, p.method) == ("test-model", fake_openai.base_url, "json_mode")
+    assert "method json_mode" in render_markdown(report)
+
+    fake_openai.refuse("json_mode", 500)
+    fake_openai.refuse("tools", 500)
+    fake_openai.enqueue_malformed()
+    edited = TRANSCRIPT.model_copy(update={"turns": [*TRANSCRIPT.turns, Turn(role="candidate", content="PP=2.")]})
+    fallback = grade_transcript(edited, extractor=extractor(settings_for(fake_openai, tmp_path)))
+    p = fallback.provenance
+    assert p is not None and p.extractor.startswith("rules (fallback: no structured-output method worked")
+    assert (p.model, p.endpoint, p.method) == ("test-model", fake_openai.base_url, "text")
 
 
 # --- chunking -------------------------------------------------------------------------------------------

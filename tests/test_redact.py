@@ -111,7 +111,9 @@ def test_grade_with_the_llm_extractor_never_prints_the_key(echo_server: FakeOpen
 def test_interview_with_the_llm_never_prints_the_key(echo_server: FakeOpenAIServer, key: str) -> None:
     echo_server.enqueue_auth_echo(401, times=5)
     cmd = [sys.executable, "-m", "grader", "interview", "--llm"]
-    answers = "What interconnect do the nodes have?\n/end\n"
+    answers = (
+        "I'd shard the weights with 8-way tensor parallelism inside one node.\n/end\n"  # the model words this reply
+    )
     out = subprocess.run(
         cmd, input=answers, capture_output=True, text=True, cwd=ROOT, env=_env(echo_server, key), timeout=120
     )
@@ -146,7 +148,7 @@ def test_streamlit_server_log_never_shows_the_key(
     try:
         with caplog.at_level(logging.DEBUG):
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-            at.chat_input[0].set_value("What interconnect do the nodes have?").run()
+            at.chat_input[0].set_value("I'd shard the weights with 8-way tensor parallelism inside one node.").run()
             assert not at.exception, at.exception
     finally:
         st.cache_resource.clear()

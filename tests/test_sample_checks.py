@@ -154,7 +154,9 @@ def test_l6_strong_is_right_throughout() -> None:
     total = find(checks, "per_gpu_total", 87.4)
     assert total.verdict == "correct"  # and the candidate said it does not fit, which is right
     assert find(checks, "decode_floor", 43).assumptions["tp"] == 4  # "the floor for one sequence ... with TP4 x PP2"
-    assert {round(c.expected or 0, 1) for c in checks if c.quantity == "tp_volume_per_step" and c.claimed == 113} == {113.2}
+    assert {round(c.expected or 0, 1) for c in checks if c.quantity == "tp_volume_per_step" and c.claimed == 113} == {
+        113.2
+    }
     assert round(find(checks, "tp_volume_per_token", 7).expected or 0, 3) == 7.078
 
 
@@ -182,6 +184,8 @@ def test_below_l4_ten_ms_is_below_the_floor() -> None:
     ten = find(checks, "decode_latency", 10)
     assert ten.verdict == "incorrect" and not ten.consistent_with_earlier_error
     # the floor reads the weights and the 1K prompts' KV of 32 sequences; the weights alone take 21.46 ms
-    assert "below the physical floor" in (ten.diagnosis or "") and "21.46 ms for the weights alone" in (ten.diagnosis or "")
+    assert "below the physical floor" in (ten.diagnosis or "") and "21.46 ms for the weights alone" in (
+        ten.diagnosis or ""
+    )
     assert "parameters used as bytes" in (find(checks, "weights_total", 175).diagnosis or "")
     assert find(checks, "weights_total", 87.5).verdict == "correct"  # INT4, said right

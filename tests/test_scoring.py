@@ -286,7 +286,7 @@ def test_every_communication_quantity_the_registry_knows_counts_for_bandwidth_ca
     from grader.quantities.registry import REGISTRY
     from grader.scoring import COMM_QUANTITIES
 
-    assert COMM_QUANTITIES == {q.id for q in REGISTRY.values() if q.criterion == "bandwidth_calculation"}
+    assert {q.id for q in REGISTRY.values() if q.criterion == "bandwidth_calculation"} == COMM_QUANTITIES
     assert {"tp_comm_time", "allreduce_message", "pp_handoff_time", "tp_volume_per_step"} <= COMM_QUANTITIES
 
     t = interview("q")

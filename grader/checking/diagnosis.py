@@ -31,9 +31,7 @@ def fmt(value_base: float, unit: str) -> str:
     return f"{value_base / factor:,.4g} {unit}"
 
 
-def diagnose(
-    claim: NumericClaim, base: float, primary: Reading, candidates: Sequence[Quantity]
-) -> tuple[str, bool]:
+def diagnose(claim: NumericClaim, base: float, primary: Reading, candidates: Sequence[Quantity]) -> tuple[str, bool]:
     """(what the figure fits, whether that is a known mistake rather than only the expected value)."""
     q = primary.quantity
     expected = fmt(primary.value, claim.unit)
@@ -100,7 +98,9 @@ def _other_assumption(base: float, q: Quantity, primary: Reading) -> str | None:
                 continue
             for v, lo, hi, band, _ in values(q.id, config(cfg, (("link", link),))):
                 if (band and lo * 0.9 <= base <= hi * 1.1) or (not band and v and abs(base / v - 1) <= 0.1):
-                    return f"that is the {q.label.lower()} {words} (a PCIe-class link)" if link == "pcie" else (
-                        f"that is the {q.label.lower()} {words}"
+                    return (
+                        f"that is the {q.label.lower()} {words} (a PCIe-class link)"
+                        if link == "pcie"
+                        else (f"that is the {q.label.lower()} {words}")
                     )
     return None

@@ -83,7 +83,9 @@ def _combinations(claim: NumericClaim, inputs: tuple[str, ...], history: History
 
     def same(s: Said) -> bool:
         fields = ("weight_precision", "kv_precision")
-        return all(s.check.assumptions.get(k, getattr(scenario(), k)) == stated.get(k, getattr(scenario(), k)) for k in fields)
+        return all(
+            s.check.assumptions.get(k, getattr(scenario(), k)) == stated.get(k, getattr(scenario(), k)) for k in fields
+        )
 
     options: list[list[Said | None]] = []
     for i in inputs:

@@ -137,7 +137,12 @@ def _options(claim: NumericClaim, q: Quantity) -> dict[str, list[object]]:
             vals += [32, stated.get("batch", 32)]  # the rubric's example batch (16, the default) and the workload's
         if f == "prefill_tokens" and "prefill_tokens" not in stated:
             vals += [1024, 1000, 2048]  # the scenario's ~1K prompts, or a full context
-        if f == "context" and q.family == "kv" and "context" not in stated and not any("context" in c for c in considered):
+        if (
+            f == "context"
+            and q.family == "kv"
+            and "context" not in stated
+            and not any("context" in c for c in considered)
+        ):
             vals.append(1024)  # the prompt alone, when the candidate did not say how full the cache is
         opts[f] = list(dict.fromkeys(v for v in vals if v is not None)) or [getattr(base, f)]
     if {"tp", "pp"} & set(q.depends):

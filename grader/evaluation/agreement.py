@@ -196,7 +196,9 @@ def _score_outcome(agg: Agreement, t: LabelledTranscript, report: Report) -> Non
         ok = _in(report.total, lab.total)
         agg.totals.add(ok)
         if not ok:
-            agg.disagreements.append(Disagreement(tid, f"total {report.total:g}; label {lab.total[0]:g}-{lab.total[1]:g}"))
+            agg.disagreements.append(
+                Disagreement(tid, f"total {report.total:g}; label {lab.total[0]:g}-{lab.total[1]:g}")
+            )
     if lab.level:
         ok = report.level in lab.level
         agg.levels.add(ok)
@@ -216,10 +218,26 @@ def _score_outcome(agg: Agreement, t: LabelledTranscript, report: Report) -> Non
         if not ok:
             score = f"{got.score:g}" if got else "missing"
             agg.disagreements.append(Disagreement(tid, f"category {cat} {score}; label {rng[0]:g}-{rng[1]:g}"))
-    _score_flags(agg, tid, "red", {f.id for f in report.red_flags}, lab.red_flags_include, lab.red_flags_exclude,
-                 lab.red_flags_min, lab.red_flags_max)
-    _score_flags(agg, tid, "green", {f.id for f in report.green_flags}, lab.green_flags_include,
-                 lab.green_flags_exclude, lab.green_flags_min, lab.green_flags_max)
+    _score_flags(
+        agg,
+        tid,
+        "red",
+        {f.id for f in report.red_flags},
+        lab.red_flags_include,
+        lab.red_flags_exclude,
+        lab.red_flags_min,
+        lab.red_flags_max,
+    )
+    _score_flags(
+        agg,
+        tid,
+        "green",
+        {f.id for f in report.green_flags},
+        lab.green_flags_include,
+        lab.green_flags_exclude,
+        lab.green_flags_min,
+        lab.green_flags_max,
+    )
 
 
 def _score_flags(
@@ -259,9 +277,7 @@ def agreement(graded: Iterable[tuple[LabelledTranscript, Report]]) -> Agreement:
         rows = _number_rows(t, report)
         _score_numbers(agg, rows)
         labelled = {id(r.check) for r in rows if r.check is not None}
-        agg.unlabelled_incorrect += sum(
-            1 for c in report.checks if c.verdict == "incorrect" and id(c) not in labelled
-        )
+        agg.unlabelled_incorrect += sum(1 for c in report.checks if c.verdict == "incorrect" and id(c) not in labelled)
         _score_outcome(agg, t, report)
     return agg
 

@@ -43,7 +43,9 @@ def _cell(agg: Agreement, name: str) -> str:
     return f"{100 * r.value:5.1f}%  ({r.hits}/{r.total})"
 
 
-def render_text(agg: Agreement, *, floors: dict[str, float] | None = None, ceilings: dict[str, float] | None = None) -> str:
+def render_text(
+    agg: Agreement, *, floors: dict[str, float] | None = None, ceilings: dict[str, float] | None = None
+) -> str:
     floors, ceilings = floors or {}, ceilings or {}
     lines = [
         f"{agg.transcripts} transcripts, {agg.numbers} labelled numbers, {agg.matched} matched to a check",

@@ -13,8 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.quantities.registry import REGISTRY
 from grader.claims import Claims
+from grader.quantities.registry import REGISTRY
 from grader.transcript import Transcript
 
 #: Quantity names a NumericClaim may carry: exactly the registry's (anything else is recorded as no quantity).
@@ -46,6 +46,10 @@ class ExtractionResult(BaseModel):
     prompt_hash: str | None = Field(None, description="sha256 of the rendered system prompt")
     transcript_hash: str | None = None
     dropped: int = Field(0, description="claims returned whose quote is not in a candidate turn (or off-vocabulary)")
+    method: str | None = Field(
+        None,
+        description="how structured output was asked for: json_schema, json_mode, tools or text (a+b when chunks differed; the last tried, on fallback)",
+    )
     cached: bool = False
     fallback_reason: str | None = None
     errors: list[str] = Field(default_factory=list, description="what went wrong on the way, one short line each")

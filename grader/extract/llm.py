@@ -5,13 +5,15 @@ rubric's vocabulary, and grounded quote by quote against the transcript (`ground
 never produces a score. The transcript is untrusted: it goes in the user message as delimited data with its
 angle brackets neutralised, and the system prompt says nothing inside it is an instruction.
 
-Failures are results, not exceptions: rate limits (429), server errors (5xx), timeouts, connection errors
-and unparseable output are retried with exponential backoff (tenacity, `settings.llm_max_retries` times);
-after that the `fallback` extractor runs and the label reads `rules (fallback: <reason>)`. Successful
+How the answer is asked for adapts to the endpoint (`structured`): JSON schema, JSON mode, a tool call or
+plain text, whichever the server takes, remembered per endpoint and model. Failures are results, not
+exceptions: transient errors (429, 5xx, timeouts) are retried with backoff, a refused format moves to the next
+way of asking, and when nothing works the `fallback` extractor runs and the label reads
+`rules (fallback: <reason>)`. The provenance names endpoint, model and method either way. Successful
 extractions are cached on disk (`cache.ClaimsCache`).
 
-langchain/openai are imported inside functions, so importing this module is cheap; nothing in the core
-imports it at import time.
+langchain/openai are imported inside functions (in `structured`), so importing this module is cheap;
+nothing in the core imports it at import time.
 """
 
 from __future__ import annotations
@@ -19,14 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
-from grader.extract.numbers import assumptions_from, reconcile
-from grader.reading.reader import read_numbers
 from grader.extract.base import (
     ALTERNATIVES,
     JUSTIFICATIONS,
@@ -35,15 +34,14 @@ from grader.extract.base import (
     Term,
     Vocabulary,
 )
-from grader.extract.cache import ClaimsCache, cache_key
+from grader.extract.cache import ClaimsCache, MethodMemory, cache_key
 from grader.extract.grounding import ground_claims, mentions_from
+from grader.extract.numbers import assumptions_from, reconcile
+from grader.extract.structured import StructuredCaller, StructuredOutputFailed
 from grader.prompts import PromptTemplate, load_prompt
+from grader.reading.reader import read_numbers
 from grader.settings import Settings
 from grader.transcript import Transcript
-
-if TYPE_CHECKING:
-    from langchain_core.runnables import Runnable
-    from tenacity import RetryCallState
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +195,7 @@ def chunk_turns(transcript: Transcript, max_chars: int) -> list[list[int]]:
 
 # --- from the model's answer to Claims ------------------------------------------------------------------
 
+
 def to_claims(out: ExtractionOutput, vocabulary: Vocabulary) -> Claims:
     """Map the answer onto the vocabulary. Off-vocabulary concepts/topics and invalid items are dropped and
     counted; an unlisted quantity becomes none (and the figure a guess); unlisted justifications/alternatives are
@@ -308,84 +307,6 @@ def merge_claims(parts: list[Claims]) -> Claims:
     )
 
 
-# --- failures -------------------------------------------------------------------------------------------
-
-
-class UnparseableOutput(Exception):
-    """The model answered, but not with a valid ExtractionOutput."""
-
-
-class _Failed(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _is_unparseable(e: BaseException) -> bool:
-    """The model answered but not with the schema: bad JSON, wrong shape, cut off by max_tokens, filtered."""
-    import openai
-    from langchain_core.exceptions import OutputParserException
-
-    # The openai client validates json_schema output itself and raises pydantic's ValidationError;
-    # LangChain reports a missing parse as `parsing_error`, which `_parsed` turns into UnparseableOutput.
-    return isinstance(
-        e,
-        UnparseableOutput
-        | ValidationError
-        | json.JSONDecodeError
-        | OutputParserException
-        | openai.LengthFinishReasonError
-        | openai.ContentFilterFinishReasonError,
-    )
-
-
-def _is_retryable(e: BaseException) -> bool:
-    import openai
-
-    if isinstance(e, openai.RateLimitError | openai.APIConnectionError):  # APITimeoutError is a connection error
-        return True
-    if isinstance(e, openai.APIStatusError):
-        return e.status_code >= 500 or e.status_code in (408, 409)
-    return _is_unparseable(e)
-
-
-def _retry_after_s(e: BaseException | None) -> float | None:
-    response = getattr(e, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) * scale)
-        except ValueError:
-            continue
-    return None
-
-
-def describe_failure(e: BaseException, settings: Settings) -> str:
-    """A short reason for the fallback label."""
-    import openai
-
-    if isinstance(e, openai.RateLimitError):
-        return "rate limited (HTTP 429)"
-    if isinstance(e, openai.APITimeoutError):
-        return f"timed out after {settings.llm_timeout_s:g}s"
-    if isinstance(e, openai.APIConnectionError):
-        return "connection failed"
-    if isinstance(e, openai.AuthenticationError):
-        return "authentication failed (HTTP 401)"
-    if isinstance(e, openai.NotFoundError):
-        return "model or endpoint not found (HTTP 404)"
-    if isinstance(e, openai.APIStatusError):
-        return f"{'server error' if e.status_code >= 500 else 'request rejected'} (HTTP {e.status_code})"
-    if _is_unparseable(e):
-        return "unparseable output"
-    return f"unexpected error ({type(e).__name__})"
-
-
 # --- the extractor --------------------------------------------------------------------------------------
 
 
@@ -393,7 +314,9 @@ class LLMExtractor:
     """Claims from an OpenAI-compatible chat model; `fallback` (the rules extractor) when the model fails.
 
     `run()` returns the full `ExtractionResult`; `extract()` (the `ClaimExtractor` protocol) just its claims.
-    `vocabulary` defaults to the rubric's, read at call time; `prompt` to `prompts/extract_claims.md`.
+    `vocabulary` defaults to the rubric's, read at call time; `prompt` to `prompts/extract_claims.md`. How the
+    answer is asked for (JSON schema, JSON mode, tool call or plain text) is `structured.StructuredCaller`'s
+    business; which way worked is remembered in the cache directory unless `use_cache` is False.
     """
 
     def __init__(
@@ -405,17 +328,25 @@ class LLMExtractor:
         prompt: PromptTemplate | None = None,
         cache: ClaimsCache | None = None,
         use_cache: bool = True,
+        memory: MethodMemory | None = None,
     ) -> None:
         self.settings = settings
         self.fallback = fallback
         self._vocabulary = vocabulary
         self._prompt = prompt
         self.cache = (cache or ClaimsCache(settings.cache_dir)) if use_cache else None
-        self._runnable: Runnable | None = None
+        self.memory = (memory or MethodMemory(settings.cache_dir)) if use_cache else memory
+        self._caller: StructuredCaller[ExtractionOutput] | None = None
 
     @property
     def name(self) -> str:
         return f"llm:{self.settings.llm_model}"
+
+    @property
+    def caller(self) -> StructuredCaller[ExtractionOutput]:
+        if self._caller is None:
+            self._caller = StructuredCaller(self.settings, ExtractionOutput, memory=self.memory)
+        return self._caller
 
     def extract(self, transcript: Transcript) -> Claims:
         return self.run(transcript).claims
@@ -439,27 +370,43 @@ class LLMExtractor:
         )
         provenance = dict(model=s.llm_model, endpoint=s.endpoint, prompt_hash=p_hash, transcript_hash=transcript_hash)
         if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            method = hit.meta.get("method")
             return ExtractionResult(
-                claims=hit.claims, extractor=self.name, dropped=hit.claims.dropped, cached=True, **provenance
+                claims=hit.claims,
+                extractor=self.name,
+                dropped=hit.claims.dropped,
+                cached=True,
+                method=method if isinstance(method, str) else None,
+                **provenance,
             )
         errors: list[str] = []
+        methods: list[str] = []
         try:
-            claims = self._extract(transcript, system, vocabulary, errors)
-        except _Failed as f:
-            return self._fall_back(transcript, f.reason, errors)
+            claims = self._extract(transcript, system, vocabulary, errors, methods)
+        except StructuredOutputFailed as f:
+            return self._fall_back(transcript, f.reason, errors, method=f.method)
         claims = claims.model_copy(update={"numbers": reconcile(claims.numbers, read_numbers(transcript))})
+        method = "+".join(dict.fromkeys(methods)) or None
         if self.cache is not None:
             try:
-                self.cache.put(key, claims, meta={"extractor": self.name, **provenance})
+                self.cache.put(key, claims, meta={"extractor": self.name, "method": method, **provenance})
             except OSError as e:  # a read-only cache dir costs a re-run later, nothing else
                 log.warning("could not write the claims cache: %s", e)
-        return ExtractionResult(claims=claims, extractor=self.name, dropped=claims.dropped, errors=errors, **provenance)
+        return ExtractionResult(
+            claims=claims, extractor=self.name, dropped=claims.dropped, errors=errors, method=method, **provenance
+        )
 
     # -- internals
 
-    def _fall_back(self, transcript: Transcript, reason: str, errors: list[str]) -> ExtractionResult:
+    def _fall_back(
+        self, transcript: Transcript, reason: str, errors: list[str], *, method: str | None = None
+    ) -> ExtractionResult:
+        """The fallback's claims, labelled with why; the provenance still names what was tried (model,
+        endpoint, method), but no prompt hash: the claims did not come from that prompt."""
         log.warning("LLM extraction failed (%s); using the %s extractor", reason, self.fallback.name)
         claims = self.fallback.extract(transcript)
+        s = self.settings
+        tried = dict(model=s.llm_model, endpoint=s.endpoint) if s.llm_configured else {}
         return ExtractionResult(
             claims=claims,
             extractor=f"{self.fallback.name} (fallback: {reason})",
@@ -467,27 +414,13 @@ class LLMExtractor:
             dropped=claims.dropped,
             fallback_reason=reason,
             errors=errors,
+            method=method,
+            **tried,
         )
 
-    def _structured(self) -> Runnable:
-        if self._runnable is None:
-            from langchain_openai import ChatOpenAI
-
-            s = self.settings
-            llm = ChatOpenAI(
-                model=s.llm_model,
-                base_url=s.llm_base_url,
-                api_key=s.api_key_value(),
-                temperature=s.llm_temperature,
-                seed=s.llm_seed,
-                timeout=s.llm_timeout_s,
-                max_retries=0,  # tenacity owns retries
-                use_responses_api=False,  # chat completions: what vLLM / Ollama serve
-            )
-            self._runnable = llm.with_structured_output(ExtractionOutput, method="json_schema", include_raw=True)
-        return self._runnable
-
-    def _extract(self, transcript: Transcript, system: str, vocabulary: Vocabulary, errors: list[str]) -> Claims:
+    def _extract(
+        self, transcript: Transcript, system: str, vocabulary: Vocabulary, errors: list[str], methods: list[str]
+    ) -> Claims:
         chunks = chunk_turns(transcript, self.settings.llm_chunk_chars)
         if not chunks:
             return Claims()
@@ -495,56 +428,13 @@ class LLMExtractor:
         parts = []
         for n, indexes in enumerate(chunks, start=1):
             user = render_transcript(transcript, indexes, part=(n, len(chunks)))
-            out = self._call(system, user, errors, label=f"chunk {n}/{len(chunks)}")
-            parts.append(ground_claims(to_claims(out, vocabulary), transcript, mentions=mentions))
+            answer = self.caller.invoke(system, user, errors, label=f"chunk {n}/{len(chunks)}")
+            methods.append(answer.method)
+            claims = to_claims(answer.value, vocabulary)
+            if answer.dropped:  # items that did not validate, left out by the lenient parse
+                claims = claims.model_copy(update={"dropped": claims.dropped + answer.dropped})
+            parts.append(ground_claims(claims, transcript, mentions=mentions))
         return merge_claims(parts)
-
-    def _wait(self, state: RetryCallState) -> float:
-        s = self.settings
-        backoff = s.llm_backoff_base_s * 2 ** (state.attempt_number - 1)
-        error = state.outcome.exception() if state.outcome else None
-        return min(max(backoff, _retry_after_s(error) or 0.0), s.llm_backoff_max_s)
-
-    def _call(self, system: str, user: str, errors: list[str], *, label: str) -> ExtractionOutput:
-        from langchain_core.messages import HumanMessage, SystemMessage
-        from tenacity import Retrying, retry_if_exception, stop_after_attempt
-
-        messages = [SystemMessage(content=system), HumanMessage(content=user)]
-        runnable = self._structured()
-        retrying = Retrying(
-            stop=stop_after_attempt(self.settings.llm_max_retries + 1),
-            wait=self._wait,
-            retry=retry_if_exception(_is_retryable),
-            reraise=True,
-        )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    try:
-                        return _parsed(runnable.invoke(messages))
-                    except Exception as e:
-                        log.warning("%s attempt %d failed: %.500s", label, attempt.retry_state.attempt_number, e)
-                        errors.append(
-                            f"{label} attempt {attempt.retry_state.attempt_number}: "
-                            f"{describe_failure(e, self.settings)}"
-                        )
-                        raise
-        except Exception as e:
-            attempts = retrying.statistics.get("attempt_number", 1)
-            reason = describe_failure(e, self.settings)
-            raise _Failed(f"{reason}, {attempts} attempts" if attempts > 1 else reason) from e
-        raise _Failed("no attempt made")  # unreachable: Retrying either returns or raises
-
-
-def _parsed(answer: dict[str, Any]) -> ExtractionOutput:
-    parsed = answer.get("parsed")
-    error = answer.get("parsing_error")
-    if error is not None or not isinstance(parsed, ExtractionOutput):
-        raw = answer.get("raw")
-        content = getattr(raw, "content", raw)
-        log.warning("unparseable extraction output (%s): %.500r", error, content)
-        raise UnparseableOutput(str(error) if error else "no parsed output")
-    return parsed
 
 
 def _response_schema_hash() -> str:

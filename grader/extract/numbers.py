@@ -73,7 +73,9 @@ def assumptions_from(pairs: Iterable[tuple[str, str]]) -> Assumptions:
 
 
 def _same_figure(a: NumericClaim, b: NumericClaim) -> bool:
-    return a.turn == b.turn and a.unit.lower() == b.unit.lower() and abs(a.value - b.value) <= 1e-6 * max(1, abs(a.value))
+    return (
+        a.turn == b.turn and a.unit.lower() == b.unit.lower() and abs(a.value - b.value) <= 1e-6 * max(1, abs(a.value))
+    )
 
 
 def reconcile(model: Sequence[NumericClaim], rules: Sequence[NumericClaim]) -> list[NumericClaim]:
@@ -97,7 +99,7 @@ def reconcile(model: Sequence[NumericClaim], rules: Sequence[NumericClaim]) -> l
             m.model_copy(
                 update={
                     "alternatives": alternatives,
-                    "guessed": m.guessed or not agree or r.guessed and m.quantity != r.quantity,
+                    "guessed": m.guessed or not agree or (r.guessed and m.quantity != r.quantity),
                     "assumptions": assumptions,
                     "inherited": r.inherited,
                     "considered": r.considered,

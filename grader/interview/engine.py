@@ -71,6 +71,7 @@ class Reply(BaseModel):
     probe: str | None = Field(None, description="phase/probe id when the reply asks a planned probe")
     source: Literal["offline", "llm"] = "offline"
     fell_back: bool = Field(False, description="an LLM was asked and failed; this is the offline reply")
+    replaced: str | None = Field(None, description="why the LLM's wording failed the guards (then fell_back)")
 
 
 class TimeStatus(BaseModel):
@@ -184,8 +185,9 @@ class PlannedReply:
     facts: tuple[str, ...] = ()
 
 
-Responder = Callable[["InterviewEngine", PlannedReply], str]
-"""Words a planned reply (an LLM); raising makes the engine use the planned text instead."""
+Responder = Callable[["InterviewEngine", PlannedReply], str | None]
+"""Words a planned reply (an LLM); None keeps the planned text; raising makes the engine use the planned text
+instead, as a fallback (an exception's `replaced` attribute, if any, is recorded as the reason)."""
 
 
 def check_key(c: Check) -> str:
@@ -296,7 +298,9 @@ class InterviewEngine:
             text = self.responder(self, planned)
         except Exception as exc:  # any responder failure: the offline reply answers this turn
             log.warning("interviewer responder failed, answering offline: %s", exc)
-            return self.commit(planned, fell_back=True)
+            return self.commit(planned, fell_back=True, replaced=getattr(exc, "replaced", None))
+        if text is None:  # the responder leaves this turn to the planned text (facts, say)
+            return self.commit(planned)
         return self.commit(planned, text=text, source="llm")
 
     def hint(self) -> Reply:
@@ -358,13 +362,15 @@ class InterviewEngine:
         *,
         source: Literal["offline", "llm"] = "offline",
         fell_back: bool = False,
+        replaced: str | None = None,
     ) -> Reply:
-        """Record the interviewer's turn for `planned` (worded as `text`, default the planned text)."""
+        """Record the interviewer's turn for `planned` (worded as `text`, default the planned text). `replaced`:
+        why an LLM's wording was thrown away for the planned text (recorded on the turn)."""
         body = (text or "").strip() or planned.text
         if not (text or "").strip():
             source = "offline"
         st = self.state
-        idx = self._append("interviewer", body, hint=planned.kind == "hint")
+        idx = self._append("interviewer", body, hint=planned.kind == "hint", replaced=replaced)
         if planned.probe is not None and planned.probe not in st.asked_probes:
             st.asked_probes.append(planned.probe)
         if planned.follow_key is not None:
@@ -384,7 +390,8 @@ class InterviewEngine:
             turn=idx,
             probe=planned.probe,
             source=source,
-            fell_back=fell_back,
+            fell_back=fell_back or replaced is not None,
+            replaced=replaced,
         )
         return self.last_reply
 
@@ -502,11 +509,18 @@ class InterviewEngine:
 
     # --- transcript helpers ------------------------------------------------------------------------------
 
-    def _append(self, role: Literal["interviewer", "candidate"], content: str, *, hint: bool = False) -> int:
+    def _append(
+        self,
+        role: Literal["interviewer", "candidate"],
+        content: str,
+        *,
+        hint: bool = False,
+        replaced: str | None = None,
+    ) -> int:
         el = self.elapsed()
         self.state.elapsed_s = el
         at = self.state.started_at + timedelta(seconds=el)
-        self.transcript.turns.append(Turn(role=role, content=content, at=at, hint=hint))
+        self.transcript.turns.append(Turn(role=role, content=content, at=at, hint=hint, replaced=replaced))
         return len(self.transcript.turns) - 1
 
     def _last_probe(self) -> tuple[PhaseId, Probe] | None:

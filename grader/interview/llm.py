@@ -2,13 +2,23 @@
 
 The engine stays the source of truth: it records the candidate's message first (so nothing the candidate typed
 is lost), plans the reply (facts asked for, probe, follow-up, wrap-up), and the model only rephrases that plan
-under prompts/interviewer_system.md. If the endpoint fails before or during the stream, the partial text is
-thrown away and the offline reply is recorded instead; the `Reply` says `fell_back=True`.
+under prompts/interviewer_system.md. A weak model cannot wreck the interview:
+
+- the answer to a clarifying question (the facts asked for, or "that is not something I can share") comes
+  from the engine, word for word; the model is not asked;
+- each streamed reply is capped in tokens (sent as `max_tokens` and counted on the stream) and in wall-clock
+  time, and stopped early once it is already too long or degenerate (`guards.check_partial`);
+- the finished reply is checked before it is recorded (`guards.check_reply`: empty, repetitive, another
+  language, far longer than planned, a reference figure or a number nobody said).
+
+A reply that fails, and any failure of the endpoint before or during the stream, records the offline wording
+of the same planned turn instead; the `Reply` says `fell_back=True` and, for a failed check, `replaced=<why>`,
+which the transcript keeps on the turn.
 
 LangChain (`langchain_openai.ChatOpenAI`) is imported inside `LLMInterviewer`, never at module import.
 
     llm = LLMInterviewer(engine)
-    stream = llm.stream_reply("What interconnect do the nodes have?")
+    stream = llm.stream_reply("I'd split the model with 8-way tensor parallelism.")
     for token in stream:
         print(token, end="")
     stream.reply            # the recorded Reply; if stream.reply.fell_back, show stream.reply.text instead
@@ -17,15 +27,23 @@ LangChain (`langchain_openai.ChatOpenAI`) is imported inside `LLMInterviewer`, n
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from grader.interview.engine import InterviewEngine, PlannedReply, Reply
+from grader.interview.guards import ReplyContext, ReplyLimits, check_partial, check_reply, estimate_tokens
 from grader.interview.probes import choose
 
 log = logging.getLogger(__name__)
 
 PROMPT_NAME = "interviewer_system"
+
+#: Planned turns whose text the engine gives verbatim. An answer to a clarifying question (the facts asked
+#: for, or that the scenario does not say) is never the model's to word: it could only add facts that are wrong.
+ENGINE_WORDED = frozenset({"fact", "cant_share", "hint"})
 
 
 def _render(name: str, **variables: object) -> str:
@@ -43,14 +61,77 @@ def _text_of(content: Any) -> str:
     return ""
 
 
+class ReplyRejected(RuntimeError):
+    """The model's wording failed a guard; `replaced` says why (the engine records it on the turn)."""
+
+    def __init__(self, replaced: str) -> None:
+        super().__init__(replaced)
+        self.replaced = replaced
+
+
+_DONE = object()
+
+
+class _Bounded:
+    """The model's tokens, read on a worker thread so that a stalled server cannot hold the reply past its
+    wall-clock cap: the reader waits at most until the deadline, then gives up (and tells the worker to close
+    the stream as soon as it wakes)."""
+
+    def __init__(self, source: Any, messages: list[Any], deadline: float) -> None:
+        self._q: queue.Queue[Any] = queue.Queue()
+        self._stop = threading.Event()
+        self._deadline = deadline
+        self._thread = threading.Thread(target=self._pump, args=(source, messages), daemon=True, name="llm-reply")
+        self._thread.start()
+
+    def _pump(self, source: Any, messages: list[Any]) -> None:
+        stream = None
+        try:
+            stream = source.stream(messages)
+            for chunk in stream:
+                if self._stop.is_set():
+                    break
+                self._q.put(_text_of(getattr(chunk, "content", "")))
+        except BaseException as exc:  # delivered to the reader, which decides
+            self._q.put(exc)
+        finally:
+            close = getattr(stream, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # closing a broken stream may fail too; the reply is already decided
+                    log.debug("closing the LLM stream failed: %s", exc)
+            self._q.put(_DONE)
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            while True:
+                remaining = self._deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                try:
+                    item = self._q.get(timeout=remaining)
+                except queue.Empty:
+                    raise TimeoutError from None
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._stop.set()
+
+
 class ReplyStream(Iterator[str]):
     """The tokens of one interviewer turn. After iteration `reply` is the recorded Reply (`fell_back` when the
-    model failed and the offline text was recorded instead of what was streamed). Closing the stream early
-    records the offline reply, so a turn is never left half-done."""
+    model failed or its wording failed a guard, and the offline text was recorded instead of what was
+    streamed; `replaced` then says why). Closing the stream early records the offline reply, so a turn is
+    never left half-done."""
 
     def __init__(self, interviewer: LLMInterviewer, planned: PlannedReply) -> None:
         self.reply: Reply | None = None
         self.error: BaseException | None = None
+        self.replaced: str | None = None
         self._interviewer = interviewer
         self._planned = planned
         self._gen = self._run()
@@ -76,32 +157,34 @@ class ReplyStream(Iterator[str]):
 
     def _run(self) -> Iterator[str]:
         engine = self._interviewer.engine
-        parts: list[str] = []
+        planned = self._planned
+        if planned.kind in ENGINE_WORDED:  # the engine's words, recorded before they are shown
+            self.reply = engine.commit(planned)
+            yield self.reply.text
+            return
         try:
-            for chunk in self._interviewer.chat.stream(self._interviewer.messages(self._planned)):
-                token = _text_of(getattr(chunk, "content", ""))
-                if token:
-                    parts.append(token)
-                    yield token
-            text = "".join(parts).strip()
-            if not text:
-                raise RuntimeError("the model returned an empty reply")
+            text = yield from self._interviewer.bounded_tokens(planned)
         except GeneratorExit:  # the caller stopped reading mid-stream
-            self.reply = engine.commit(self._planned, fell_back=True)
+            self.reply = engine.commit(planned, fell_back=True)
             raise
-        except Exception as exc:  # endpoint down, timeout, dropped stream: the offline engine answers
+        except ReplyRejected as rejected:
+            log.warning("LLM interviewer reply replaced by the offline one: %s", rejected.replaced)
+            self.replaced = rejected.replaced
+            self.reply = engine.commit(planned, fell_back=True, replaced=rejected.replaced)
+            return
+        except Exception as exc:  # endpoint down, dropped stream: the offline engine answers
             log.warning("LLM interviewer failed, answering offline: %s", exc)
             self.error = exc
-            self.reply = engine.commit(self._planned, fell_back=True)
+            self.reply = engine.commit(planned, fell_back=True)
             return
-        self.reply = engine.commit(self._planned, text=text, source="llm")
+        self.reply = engine.commit(planned, text=text, source="llm")
 
 
 class LLMInterviewer:
     """Streams the interviewer's turns from a chat model, with the offline engine as plan and fallback.
 
-    Model, endpoint and key come from `grader.settings.get_settings()` unless given here; `chat` replaces the
-    client entirely (any object with `.stream(messages)` yielding chunks with `.content`).
+    Model, endpoint, key and caps come from `grader.settings.get_settings()` unless given here; `chat` replaces
+    the client entirely (any object with `.stream(messages)` yielding chunks with `.content`).
     """
 
     def __init__(
@@ -115,9 +198,13 @@ class LLMInterviewer:
         timeout_s: float | None = None,
         temperature: float | None = None,
         max_retries: int = 0,
+        limits: ReplyLimits | None = None,
+        system_role: str | None = None,
     ) -> None:
         self.engine = engine
         self._chat = chat
+        self._limits = limits
+        self._system_role = system_role
         self._config = dict(
             model=model,
             base_url=base_url,
@@ -133,23 +220,43 @@ class LLMInterviewer:
             self._chat = self._build_chat()
         return self._chat
 
+    @property
+    def limits(self) -> ReplyLimits:
+        if self._limits is None:
+            from grader.settings import get_settings
+
+            self._limits = ReplyLimits.from_settings(get_settings())
+        return self._limits
+
+    @property
+    def system_role(self) -> str:
+        if self._system_role is None:
+            from grader.settings import get_settings
+
+            self._system_role = get_settings().llm_system_role
+        return self._system_role
+
     def _build_chat(self) -> Any:
         from langchain_openai import ChatOpenAI  # the one place LangChain is imported
         from pydantic import SecretStr
 
+        from grader.extract.structured import max_tokens_kwargs
         from grader.settings import get_settings
 
         cfg = self._config
         settings = get_settings()
         api_key = cfg["api_key"] if cfg["api_key"] is not None else settings.api_key_value()
+        base_url = cfg["base_url"] or settings.llm_base_url
+        timeout = cfg["timeout_s"] if cfg["timeout_s"] is not None else settings.llm_timeout_s
         return ChatOpenAI(
             model=cfg["model"] or settings.llm_model,
-            base_url=cfg["base_url"] or settings.llm_base_url,
+            base_url=base_url,
             api_key=SecretStr(api_key),
-            timeout=cfg["timeout_s"] if cfg["timeout_s"] is not None else settings.llm_timeout_s,
+            timeout=min(timeout, self.limits.max_seconds),
             temperature=cfg["temperature"] if cfg["temperature"] is not None else settings.llm_temperature,
             max_retries=cfg["max_retries"],  # interactive: fail fast, the offline engine answers
             streaming=True,
+            **max_tokens_kwargs(base_url, self.limits.max_tokens),
         )
 
     # --- prompt --------------------------------------------------------------------------------------------
@@ -174,12 +281,20 @@ class LLMInterviewer:
         )
 
     def messages(self, planned: PlannedReply) -> list[Any]:
+        """The system prompt, then the conversation. With `llm_system_role=user` (servers whose chat format
+        drops system messages, such as llama-cpp-python's `gemma`) the instructions lead the last user message
+        instead, next to the turn they are about."""
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-        msgs: list[Any] = [SystemMessage(content=self.system_prompt(planned))]
-        for t in self.engine.transcript.turns:
-            msgs.append(AIMessage(content=t.content) if t.role == "interviewer" else HumanMessage(content=t.content))
-        return msgs
+        system = self.system_prompt(planned)
+        history: list[Any] = [
+            AIMessage(content=t.content) if t.role == "interviewer" else HumanMessage(content=t.content)
+            for t in self.engine.transcript.turns
+        ]
+        if self.system_role == "user" and history and isinstance(history[-1], HumanMessage):
+            last = history.pop()
+            return [*history, HumanMessage(content=f"{system}\n\n## The candidate's last message\n{last.content}")]
+        return [SystemMessage(content=system), *history]
 
     # --- turns ---------------------------------------------------------------------------------------------
 
@@ -198,10 +313,43 @@ class LLMInterviewer:
         """Hints are short and fixed: the offline engine gives them."""
         return self.engine.hint()
 
-    def respond(self, engine: InterviewEngine, planned: PlannedReply) -> str:
-        """An `InterviewEngine` responder (non-streaming): the whole reply, or an exception to fall back."""
-        parts = [_text_of(getattr(c, "content", "")) for c in self.chat.stream(self.messages(planned))]
+    def bounded_tokens(self, planned: PlannedReply) -> Iterator[str]:
+        """Stream the model's wording of `planned` within the caps; return the whole text if it passes the
+        checks, raise `ReplyRejected` if not (and any endpoint error as it is)."""
+        limits = self.limits
+        ctx = ReplyContext.of(planned.text, self.engine.transcript.turns, instructions=self.system_prompt(planned))
+        parts: list[str] = []
+        chunks = 0
+        started = time.monotonic()
+        tokens = _Bounded(self.chat, self.messages(planned), started + limits.max_seconds)
+        try:
+            for token in tokens:
+                if not token:
+                    continue
+                parts.append(token)
+                chunks += 1
+                text = "".join(parts)
+                if estimate_tokens(text, chunks) > limits.max_tokens:
+                    raise ReplyRejected(f"longer than the {limits.max_tokens}-token cap")
+                if chunks % 8 == 0 and (reason := check_partial(text, ctx, limits)):
+                    raise ReplyRejected(reason)
+                yield token
+        except TimeoutError:
+            raise ReplyRejected(f"took longer than {limits.max_seconds:g}s") from None
         text = "".join(parts).strip()
-        if not text:
-            raise RuntimeError("the model returned an empty reply")
+        reason = check_reply(text, ctx, limits)
+        if reason:
+            raise ReplyRejected(reason)
         return text
+
+    def respond(self, engine: InterviewEngine, planned: PlannedReply) -> str | None:
+        """An `InterviewEngine` responder (non-streaming): the whole checked reply, None for the engine's own
+        words (facts), or an exception to fall back (`ReplyRejected` says why)."""
+        if planned.kind in ENGINE_WORDED:
+            return None
+        gen = self.bounded_tokens(planned)
+        while True:
+            try:
+                next(gen)
+            except StopIteration as done:
+                return str(done.value)

@@ -2,8 +2,10 @@
 
 Commands: /hint (a hint, recorded as such), /time (time left; not recorded), /end (finish). End of input also
 finishes. With --save PATH the transcript is rewritten atomically (YAML) after every turn, and --resume picks
-a saved session up where it stopped. With --llm an OpenAI-compatible model words the interviewer's turns
-(streamed); whenever it fails the offline interviewer answers that turn.
+a saved session up where it stopped; the candidate's answer is saved before the interviewer's reply is asked
+for. With --llm an OpenAI-compatible model words the interviewer's turns (streamed, capped and checked by
+grader.interview.guards); whenever it fails, or its wording fails a check, the offline interviewer's wording
+of the same turn is recorded instead and the terminal says so.
 
 Also runnable directly: `python -m grader.interview.terminal --seed 3 --save session.yaml < answers.txt`.
 """
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 from grader.errors import ConfigError, GraderError
 
 if TYPE_CHECKING:  # the CLI builds its parser from add_arguments: keep `python -m grader --help` light
-    from grader.interview.engine import InterviewEngine, Reply
+    from grader.interview.engine import InterviewEngine, PlannedReply, Reply
     from grader.interview.llm import LLMInterviewer
     from grader.transcript import Transcript
 
@@ -116,10 +118,13 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
             break
         if command == "/hint":
             say(engine.hint().text)
-        elif llm is not None:
-            _stream(llm, message, out)
         else:
-            say(engine.reply(message).text)
+            planned = engine.prepare(message)
+            save()  # the answer is on disk before the reply is asked for: a kill mid-stream loses nothing
+            if llm is not None:
+                _stream(llm, planned, out)
+            else:
+                say(engine.commit(planned).text)
         save()
 
     if not engine.finished:
@@ -130,14 +135,20 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
     return 0
 
 
-def _stream(llm: LLMInterviewer, message: str, out: TextIO) -> Reply:
-    stream = llm.stream_reply(message)
+def _stream(llm: LLMInterviewer, planned: PlannedReply, out: TextIO) -> Reply:
+    from grader.interview.llm import ReplyStream
+
+    stream = ReplyStream(llm, planned)
     print("interviewer> ", end="", file=out, flush=True)
     for token in stream:
         print(token, end="", file=out, flush=True)
     print(file=out)
     reply = stream.finish()
-    if reply.fell_back:
+    if reply.replaced:
+        print(
+            f"(reply replaced: {reply.replaced}; offline interviewer) interviewer> {reply.text}", file=out, flush=True
+        )
+    elif reply.fell_back:
         print(f"(the LLM failed; offline interviewer) interviewer> {reply.text}", file=out, flush=True)
     return reply
 

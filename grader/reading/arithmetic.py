@@ -25,9 +25,13 @@ _EXPR_PIECE = re.compile(
 _EXPR_OPS = re.compile(r"[×x*/÷+\-]")
 
 
-_SPOKEN_OPS = ((re.compile(r"\btimes\b", re.I), " × "), (re.compile(r"\bdivided by\b", re.I), " / "),
-               (re.compile(r"\bover\b(?=\s*\d)", re.I), " / "), (re.compile(r"\bplus\b", re.I), " + "),
-               (re.compile(r"\bminus\b", re.I), " - "))
+_SPOKEN_OPS = (
+    (re.compile(r"\btimes\b", re.I), " × "),
+    (re.compile(r"\bdivided by\b", re.I), " / "),
+    (re.compile(r"\bover\b(?=\s*\d)", re.I), " / "),
+    (re.compile(r"\bplus\b", re.I), " + "),
+    (re.compile(r"\bminus\b", re.I), " - "),
+)
 
 
 def _written(text: str) -> str:

@@ -20,8 +20,16 @@ _N = r"(?<![\w,.])(\d+)(?![.,]\d)"  # a number that starts the phrase ("4-way TP
 _NA = r"(\d+)(?![.,]\d)"  # a number after its label ("TP4", "batch of 16")
 DEGREE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("tp", re.compile(rf"{_N}[- ]?(?:way|x|×)\s*(?:TP|tensor)", re.I)),
-    ("tp", re.compile(rf"\bTP\s*(?:=|:|of|degree(?: of)?|across|over)?\s*{_NA}\b(?!\s*(?:[KMGT]i?B|ms|%|GPUs? of))", re.I)),
-    ("tp", re.compile(rf"tensor[- ]parallel(?:ism)?\s*(?:of|=|degree(?: of)?|across|over|with)\s*(?:all\s+)?{_NA}\b", re.I)),
+    (
+        "tp",
+        re.compile(rf"\bTP\s*(?:=|:|of|degree(?: of)?|across|over)?\s*{_NA}\b(?!\s*(?:[KMGT]i?B|ms|%|GPUs? of))", re.I),
+    ),
+    (
+        "tp",
+        re.compile(
+            rf"tensor[- ]parallel(?:ism)?\s*(?:of|=|degree(?: of)?|across|over|with)\s*(?:all\s+)?{_NA}\b", re.I
+        ),
+    ),
     ("tp", re.compile(rf"{_N}[- ]way\s+(?:ring|all-?reduce|TP group|tensor)", re.I)),
     ("kv_heads", re.compile(rf"{_N}\s+(?:KV|key[- ]value)\s+heads", re.I)),
     ("kv_heads", re.compile(r"\bGQA[- ]?(\d+)\b", re.I)),
@@ -34,16 +42,40 @@ DEGREE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("dp", re.compile(rf"\bDP\s*(?:=|:|of)?\s*{_NA}\b", re.I)),
     ("batch", re.compile(rf"(?<!micro-)(?<!micro )batch(?:\s+size)?\s*(?:of|=|:)?\s*{_NA}\b", re.I)),
     ("batch", re.compile(rf"\bb\s*=\s*{_NA}\b")),
-    ("batch", re.compile(
-        rf"{_N}\s+(?:concurrent|simultaneous|active|in-flight|live|parallel)\s+(?:sequences|requests|users|conversations|streams)",
-        re.I,
-    )),
-    ("batch", re.compile(rf"\b(?:assume|assuming|say|take|serve|serving)\s+{_NA}\s+(?:sequences|requests|users|conversations)", re.I)),
-    ("batch", re.compile(rf"(?<!room )(?<!space )(?<!enough )(?<!only )\b[Ff]or\s+{_NA}\s+(?:sequences|requests|users|conversations)\b")),
+    (
+        "batch",
+        re.compile(
+            rf"{_N}\s+(?:concurrent|simultaneous|active|in-flight|live|parallel)\s+(?:sequences|requests|users|conversations|streams)",
+            re.I,
+        ),
+    ),
+    (
+        "batch",
+        re.compile(
+            rf"\b(?:assume|assuming|say|take|serve|serving)\s+{_NA}\s+(?:sequences|requests|users|conversations)", re.I
+        ),
+    ),
+    (
+        "batch",
+        re.compile(
+            rf"(?<!room )(?<!space )(?<!enough )(?<!only )\b[Ff]or\s+{_NA}\s+(?:sequences|requests|users|conversations)\b"
+        ),
+    ),
     ("context", re.compile(r"(\d+(?:\.\d+)?)\s*[kK]\s*(?:-?token\s+)?(?:ctx|context|window)", re.I)),
-    ("context", re.compile(r"(?:context|sequence length|seq len|ctx)\s*(?:of|=|:|length of|is)?\s*(\d[\d,]*)\s*(?:tokens?)?", re.I)),
+    (
+        "context",
+        re.compile(
+            r"(?:context|sequence length|seq len|ctx)\s*(?:of|=|:|length of|is)?\s*(\d[\d,]*)\s*(?:tokens?)?", re.I
+        ),
+    ),
     ("context", re.compile(r"(\d[\d,]{2,})[- ]token\s+(?:context|window)", re.I)),
-    ("context", re.compile(r"(?:sequences?|requests?|conversations?|users?)\s+(?:at|of)\s+(?:full\s+)?(\d+(?:\.\d+)?)\s*[kK]\b(?![- ]?(?:prompt|input))", re.I)),
+    (
+        "context",
+        re.compile(
+            r"(?:sequences?|requests?|conversations?|users?)\s+(?:at|of)\s+(?:full\s+)?(\d+(?:\.\d+)?)\s*[kK]\b(?![- ]?(?:prompt|input))",
+            re.I,
+        ),
+    ),
     ("context", re.compile(r"(\d+(?:\.\d+)?)\s*[kK][- ]token\s+(?:sequences?|conversations?|requests?)", re.I)),
     ("micro_batches", re.compile(rf"{_N}\s+micro-?batch(?:es)?", re.I)),
     ("micro_batches", re.compile(rf"\bm\s*=\s*{_NA}\b")),
@@ -53,8 +85,21 @@ _DEGREE_WORDS = {
     "tp": ("tp", "tensor"),
     "pp": ("pp", "pipeline", "stage"),
     "dp": ("dp", "replica"),
-    "batch": ("batch", "b=", "concurrent", "simultaneous", "active", "flight", "live", "parallel", "assum", "say",
-              "take", "serv", "for"),
+    "batch": (
+        "batch",
+        "b=",
+        "concurrent",
+        "simultaneous",
+        "active",
+        "flight",
+        "live",
+        "parallel",
+        "assum",
+        "say",
+        "take",
+        "serv",
+        "for",
+    ),
     "context": ("k", "context", "ctx", "seq", "token"),
     "micro_batches": ("micro", "m="),
     "kv_heads": ("kv", "key", "gqa"),
@@ -101,7 +146,9 @@ _PRECISION_CHOSEN = re.compile(
 
 # Hypotheticals. A contrast ("instead of X") makes only what follows it hypothetical; a condition ("if we",
 # "with pure TP") its whole clause. Clauses end at ';', ', but', ', while', ', whereas'.
-_CLAUSE_SPLIT = re.compile(r";|,?\s+but\s+|,\s*(?:while|whereas|so|and|then)\s+|(?<=[A-Za-z,])\s+-{1,2}\s+(?=[A-Za-z])|\s+—\s+")
+_CLAUSE_SPLIT = re.compile(
+    r";|,?\s+but\s+|,\s*(?:while|whereas|so|and|then)\s+|(?<=[A-Za-z,])\s+-{1,2}\s+(?=[A-Za-z])|\s+—\s+"
+)
 _CONTRAST = re.compile(
     r"instead of|rather than|compared (?:to|with)|\bvs\.?\b|versus|as opposed to|\bsame as\b|\bjust like\b|\bas with\b",
     re.I,

@@ -20,11 +20,34 @@ from grader.units import UNITS, parse_unit, unit_spellings
 _SMALL = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+}
 _SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _NUMBER_WORD = "|".join(sorted([*_SMALL, *_TENS, *_SCALES], key=len, reverse=True))
 _WORDS_RE = re.compile(
@@ -172,7 +195,12 @@ _NOUN_AFTER = re.compile(
 
 # "batch of 16", "hidden size 12,288": the noun comes first
 _NOUN_BEFORE: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (noun, re.compile(rf"(?<![-\w])(?:{p})\s*(?:size\s*|length\s*|dimension\s*|dim\s*|count\s*|width\s*)?(?:of|=|:)?\s*$", re.I))
+    (
+        noun,
+        re.compile(
+            rf"(?<![-\w])(?:{p})\s*(?:size\s*|length\s*|dimension\s*|dim\s*|count\s*|width\s*)?(?:of|=|:)?\s*$", re.I
+        ),
+    )
     for noun, p in (
         ("hidden", r"\bhidden|\bd_model|\bd-model|\bmodel dim(?:ension)?|\bembedding"),
         ("head_dim", r"\bhead[_ ]dim(?:ension)?|\bhead size|\bdimension"),
@@ -217,8 +245,12 @@ _LINK_WORDS = re.compile(
     r"per second|a second)\b|/s\b",
     re.I,
 )
-_SKIP_BEFORE = re.compile(r"\b(?:TP|PP|DP|EP|SP|INT|FP|BF|Gen|NVLink|NVSwitch|GPT|CUDA|Llama|Ampere|Hopper)[-\s]?$", re.I)
-_SKIP_AFTER = re.compile(r"^(?:[- ]?way\b|x\b|×|/\d|[- ]?fold\b|[- ]?bit\b|[- ]?bits?\b(?!/| per)|th\b|st\b|nd\b|rd\b|:\d)", re.I)
+_SKIP_BEFORE = re.compile(
+    r"\b(?:TP|PP|DP|EP|SP|INT|FP|BF|Gen|NVLink|NVSwitch|GPT|CUDA|Llama|Ampere|Hopper)[-\s]?$", re.I
+)
+_SKIP_AFTER = re.compile(
+    r"^(?:[- ]?way\b|x\b|×|/\d|[- ]?fold\b|[- ]?bit\b|[- ]?bits?\b(?!/| per)|th\b|st\b|nd\b|rd\b|:\d)", re.I
+)
 _RANGE_JOIN = re.compile(r"^\s*(?:to|-|–|or|and)\s*(?:~|about\s+)?$", re.I)
 
 
@@ -256,7 +288,9 @@ def _figure(sentence: str, n: Number) -> Figure | None:
                 unit = UNITS[canonical]
             if dim in ("count",):
                 return None
-            return Figure(n.start, n.end + m.end(), n.value, canonical, dim, None, n.value * unit.factor, n.spoken, n.plus)
+            return Figure(
+                n.start, n.end + m.end(), n.value, canonical, dim, None, n.value * unit.factor, n.spoken, n.plus
+            )
     m = _NOUN_AFTER.match(after)
     if m is not None:
         noun = next(k for k in NOUNS if m.group(k))
@@ -281,11 +315,17 @@ def _count(n: Number, value: float, noun: str, end: int) -> Figure:
 
 # --- figures whose unit is implied ----------------------------------------------------------------------------
 
-_APPOSITION = re.compile(r"^[\s,;:(]*(?:call it|say|so|i\.e\.|roughly|about|or|≈|~|that's|round(?:ed)? to)\s*,?\s*$", re.I)
-_RESULT = re.compile(r"(?:\bis|=|\bequals|\bcomes to|\bgives|\bmakes|\bthat's)\s*(?:about|roughly|~|≈|like)?\s*,?\s*$", re.I)
+_APPOSITION = re.compile(
+    r"^[\s,;:(]*(?:call it|say|so|i\.e\.|roughly|about|or|≈|~|that's|round(?:ed)? to)\s*,?\s*$", re.I
+)
+_RESULT = re.compile(
+    r"(?:\bis|=|\bequals|\bcomes to|\bgives|\bmakes|\bthat's)\s*(?:about|roughly|~|≈|like)?\s*,?\s*$", re.I
+)
 _SELF_CORRECTION = re.compile(r"^[\s,;:—-]*(?:sorry|no|I mean|rather|correction|oops|wait)\b[\s,;:—-]*$", re.I)
 _NOT_A_QUANTITY_AFTER = re.compile(r"^\s*(?:[-–]?\s*way\b|x\b|×|/\s*\d|%|\)|st\b|nd\b|rd\b|th\b|[-–]\s*\d|:\d)", re.I)
-_NOT_A_QUANTITY_BEFORE = re.compile(r"(?:\b(?:TP|PP|DP|INT|FP|BF|Gen|NVLink|GPT|CUDA|step|stage|turn|option|v|x)\s*|[#@$/^-])$", re.I)
+_NOT_A_QUANTITY_BEFORE = re.compile(
+    r"(?:\b(?:TP|PP|DP|INT|FP|BF|Gen|NVLink|GPT|CUDA|step|stage|turn|option|v|x)\s*|[#@$/^-])$", re.I
+)
 
 
 def corrected(sentence: str, figures: list[Figure]) -> list[Figure]:
@@ -294,10 +334,10 @@ def corrected(sentence: str, figures: list[Figure]) -> list[Figure]:
     out = list(figures)
     for i in range(len(out) - 1):
         a, b = out[i], out[i + 1]
-        if a.dimension == "bytes" and b.dimension == "rate" and a.value == b.value:
-            if _SELF_CORRECTION.match(sentence[a.end : b.start]) and a.unit + "/s" in UNITS:
-                u = UNITS[a.unit + "/s"]
-                out[i] = Figure(a.start, a.end, a.value, u.canonical, "rate", None, a.value * u.factor, a.spoken)
+        said_again = a.value == b.value and _SELF_CORRECTION.match(sentence[a.end : b.start])
+        if a.dimension == "bytes" and b.dimension == "rate" and said_again and a.unit + "/s" in UNITS:
+            u = UNITS[a.unit + "/s"]
+            out[i] = Figure(a.start, a.end, a.value, u.canonical, "rate", None, a.value * u.factor, a.spoken)
     return out
 
 
@@ -317,9 +357,13 @@ def implied(sentence: str, figures: list[Figure], said: list[Figure]) -> list[Fi
         known = sorted([*figures, *out], key=lambda f: f.start)
         prev = [f for f in known if f.end <= n.start]
         like: Figure | None = None
-        if prev and _APPOSITION.match(sentence[prev[-1].end : n.start]) and prev[-1].value:
-            if 0.7 <= n.value / prev[-1].value <= 1.3:
-                like = prev[-1]
+        if (
+            prev
+            and _APPOSITION.match(sentence[prev[-1].end : n.start])
+            and prev[-1].value
+            and (0.7 <= n.value / prev[-1].value <= 1.3)
+        ):
+            like = prev[-1]
         if like is None and (n.value >= 10 or n.value != int(n.value)):
             like = next((f for f in reversed([*said, *prev]) if f.value and abs(n.value / f.value - 1) <= 0.005), None)
         if like is None and _RESULT.search(before) and len(prev) >= 2:

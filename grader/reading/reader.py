@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -79,7 +80,9 @@ def _operands(sentence: str, fig: Figure, figures: list[Figure]) -> list[float]:
     back to back ... about 8 s": 10 x 0.785 s). Numbers of figures and of names ("8-way", "TP4") are not."""
     out = []
     for m in _BARE.finditer(sentence):
-        if any(f.start <= m.start() < f.end for f in figures) or re.match(r"\s*[-‐]?\s*way\b|\s*x\s*\d", sentence[m.end() :]):
+        if any(f.start <= m.start() < f.end for f in figures) or re.match(
+            r"\s*[-‐]?\s*way\b|\s*x\s*\d", sentence[m.end() :]
+        ):
             continue
         try:
             v = float(m.group(0).replace(",", ""))
@@ -88,6 +91,7 @@ def _operands(sentence: str, fig: Figure, figures: list[Figure]) -> list[float]:
         if v not in (0.0, 1.0) and v not in out:
             out.append(v)
     return out[:12]
+
 
 W_LOCAL = 3.0
 W_SENTENCE = 1.5
@@ -191,9 +195,7 @@ def _sentence_tags_for(tags: list[TagHit], fig: Figure, figures: list[Figure], s
     return {t.tag for i, t in enumerate(tags) if i not in taken}
 
 
-def _topics_before(
-    sentence: str, tags: list[TagHit], fig: Figure, lo: int, figures: list[Figure]
-) -> dict[str, int]:
+def _topics_before(sentence: str, tags: list[TagHit], fig: Figure, lo: int, figures: list[Figure]) -> dict[str, int]:
     """Topics of the clause before the figure's ("each GPU holds an eighth of the weights, 21.875 GB"): an
     apposition names what the clause before it talks about, unless another figure is nearer to those words."""
     previous = [f for f in figures if f.end <= lo and f.dimension == fig.dimension]
@@ -233,7 +235,11 @@ def _score(q: Quantity, w: _Where) -> tuple[float, float, bool]:
         scope = W_SCOPE_NEAR
     elif {t for t in w.context if is_scope(t)} & set(q.scopes):
         scope = W_SCOPE_NEAR / 2  # the sentence's own scope words ("each GPU holds ...") beat the context's
-    if w.multi_sequence and not w.local_scopes & {"per_sequence", "per_token"} and set(q.scopes) & {"per_sequence", "per_token"}:
+    if (
+        w.multi_sequence
+        and not w.local_scopes & {"per_sequence", "per_token"}
+        and set(q.scopes) & {"per_sequence", "per_token"}
+    ):
         conflict = True  # "32 sequences ... 155 GB" is not one sequence's figure
     if q.dimension == "count" and not q.topics:
         topic = max(topic, 1.0)  # the noun itself names it ("24 heads per GPU")
@@ -265,7 +271,9 @@ def rank(fig: Figure, w: _Where) -> Ranking:
             scored.append((total, topic, q))
     if not scored:
         return Ranking(None, [], False)
-    scored.sort(key=lambda x: (-x[0], len(x[2].scopes) if w.local_scopes & set(x[2].scopes) else 0))  # ties: the plainest
+    scored.sort(
+        key=lambda x: (-x[0], len(x[2].scopes) if w.local_scopes & set(x[2].scopes) else 0)
+    )  # ties: the plainest
     best_total, best_topic, best = scored[0]
     if best_topic <= 0:
         return Ranking(None, [q.id for _, _, q in scored], False)
@@ -292,8 +300,14 @@ def rank(fig: Figure, w: _Where) -> Ranking:
     own = [local_topics[t] for t in best.topics if t in local_topics]
     if own and best_topic >= NAMED_LOCAL:
         pinned = nearest is None or min(own) <= nearest[1] + 15
-        if pinned and best.kind != "fact":  # "leaves ~20 GB for the KV cache": the nearest word names it, a farther one its object
-            alternatives = [a for a in alternatives if REGISTRY[a].family == best.family or _nearer(REGISTRY[a], local_topics, min(own))]
+        if (
+            pinned and best.kind != "fact"
+        ):  # "leaves ~20 GB for the KV cache": the nearest word names it, a farther one its object
+            alternatives = [
+                a
+                for a in alternatives
+                if REGISTRY[a].family == best.family or _nearer(REGISTRY[a], local_topics, min(own))
+            ]
         return Ranking(best.id, alternatives, pinned)
     scoped = bool(w.local_scopes & set(best.scopes))
     if fig.dimension == "count" and best.noun is not None and not best.topics:
@@ -303,8 +317,10 @@ def rank(fig: Figure, w: _Where) -> Ranking:
     # the topic around the figure pins it with the scope its own clause names ("... 2.36 MB per token" after a
     # sentence about the KV cache), or, when the topic is named in its sentence, to the family's default
     # without a scope ("the weights ..., so around 175 gigs" is the total)
-    pinned = alone and not local_topics and (
-        (best_topic >= W_CONTEXT and scoped) or (best_topic >= PINNED_SCORE and best.default)
+    pinned = (
+        alone
+        and not local_topics
+        and ((best_topic >= W_CONTEXT and scoped) or (best_topic >= PINNED_SCORE and best.default))
     )
     return Ranking(best.id, alternatives, pinned)
 
@@ -343,6 +359,7 @@ class _TurnState:
         return bool({"per_token", "latency", "decode"} & self.question_tags) and not (
             {"allreduce", "comm", "prefill", "pp_handoff"} & self.question_tags
         )
+
     table_header: list[str] = field(default_factory=list)
     previous_sentence: str = ""
     carry: str | None = None
@@ -360,7 +377,7 @@ class _ReaderState:
 
 def _cells(row: str) -> list[tuple[int, int]]:
     bars = [i for i, ch in enumerate(row) if ch == "|"]
-    return [(a + 1, b) for a, b in zip(bars, bars[1:], strict=False)]
+    return [(a + 1, b) for a, b in itertools.pairwise(bars)]
 
 
 def _qualifier(sentence: str, fig: Figure, clause_lo: int) -> tuple[bool, str | None]:
@@ -527,8 +544,10 @@ def _sentence_claims(
         lo, hi = _clause(sentence, fig.start, fig.end)
         others = [f for f in figures if f is not fig]
         local_tags = _local_tags(tags, fig, lo, hi, figures)
-        if label_end and fig.start >= label_end and not any(
-            label_end <= o.start < fig.start and o.dimension == fig.dimension for o in others
+        if (
+            label_end
+            and fig.start >= label_end
+            and not any(label_end <= o.start < fig.start and o.dimension == fig.dimension for o in others)
         ):
             for t in tags:  # a line label ("KV per GPU: 38.7 GB") names the first figure after it
                 if t.end <= label_end:
@@ -544,10 +563,12 @@ def _sentence_claims(
                 local_tags.setdefault(t, d)
         local_of[id(fig)] = local_tags
         multi = any(
-            ((lo <= f.start < hi) or (label_end and f.end <= label_end <= fig.start)) and f.noun == "sequences" and f.value > 1
+            ((lo <= f.start < hi) or (label_end and f.end <= label_end <= fig.start))
+            and f.noun == "sequences"
+            and f.value > 1
             for f in others
         )  # "32 sequences ... 155 GB", "KV cache (32 seqs, 2K ctx): ~8 GB": not one sequence's figure
-        own_sentence = (_sentence_tags_for(tags, fig, figures, sentence) | (sentence_tags - {t.tag for t in tags}))
+        own_sentence = _sentence_tags_for(tags, fig, figures, sentence) | (sentence_tags - {t.tag for t in tags})
         w = _Where(local_tags, own_sentence - set(local_tags), context_tags, ts.carry, multi)
         ranking = _latency_by_scope(fig, w, rank(fig, w), sentence_tags)
         before = sentence[: fig.start]
@@ -570,8 +591,11 @@ def _sentence_claims(
         )
         if named_by_arithmetic is not None and not w.local_topics:
             ranking = named_by_arithmetic
-        if not ranking.pinned and fig.dimension == "time" and ts.asks_latency and not (
-            {t for t in tags if not is_scope(t.tag)} or context_tags - set(ts.question_tags)
+        if (
+            not ranking.pinned
+            and fig.dimension == "time"
+            and ts.asks_latency
+            and not ({t for t in tags if not is_scope(t.tag)} or context_tags - set(ts.question_tags))
         ):  # "What's the latency per token going to look like?" ... "So like, twenty-five milliseconds?"
             ranking = _latency_by_scope(fig, _Where({"per_token": 0}, set(), set(), None, False), ranking)
         said_under: Assumptions | None = None
@@ -589,8 +613,11 @@ def _sentence_claims(
         region, stated, inherited = _region_for(regions, fig.start)
         stated = {**stated, **read_precisions(sentence[lo:hi])}
         layout = ts.question_layout
-        if layout and ("tp" in stated) != ("pp" in stated) and stated.get("tp", layout[0]) == layout[0] and (
-            stated.get("pp", layout[1]) == layout[1]
+        if (
+            layout
+            and ("tp" in stated) != ("pp" in stated)
+            and stated.get("tp", layout[0]) == layout[0]
+            and (stated.get("pp", layout[1]) == layout[1])
         ):
             stated["tp"], stated["pp"] = layout  # "4-way TP" in answer to "2 stages of 4-way TP?": that layout
         link = _link(set(local_tags)) or _link(sentence_tags)
@@ -685,14 +712,16 @@ def _corrections(sentence: str, figures: list[Figure]) -> dict[int, tuple[Figure
     """Figures taken back at once ("393 megabytes, no, kilobytes, 393 kilobytes"; "200 gigabytes, sorry, 200
     gigabits per second"), each with the figure that corrects it: the slip is read with the correction's words."""
     out: dict[int, tuple[Figure, Figure]] = {}
-    for a, b in zip(figures, figures[1:], strict=False):
+    for a, b in itertools.pairwise(figures):
         gap = sentence[a.end : b.start]
         if a.dimension == b.dimension and (_CORRECTION.match(gap) or re.match(r"^[\s,]*no,\s*\w+,\s*$", gap)):
             out[id(a)] = (a, b)
     return out
 
 
-def _expression_source(sentence: str, fig: Figure, figures: list[Figure], rankings: dict[int, Ranking]) -> Ranking | None:
+def _expression_source(
+    sentence: str, fig: Figure, figures: list[Figure], rankings: dict[int, Ranking]
+) -> Ranking | None:
     """The reading of the figure an expression starts from ("350 divided by 4 is 87.5 GB"): a result has the
     family of what it divides up or multiplies."""
     expr = expression_before(sentence, fig.start)
@@ -704,7 +733,11 @@ def _expression_source(sentence: str, fig: Figure, figures: list[Figure], rankin
         return None
     start = before[-count].start
     first = next(
-        (f for f in figures if f.start == start and (f.dimension == fig.dimension or (f.dimension, fig.dimension) == ("bytes", "time"))),
+        (
+            f
+            for f in figures
+            if f.start == start and (f.dimension == fig.dimension or (f.dimension, fig.dimension) == ("bytes", "time"))
+        ),
         None,
     )
     return rankings.get(id(first)) if first is not None else None
@@ -748,7 +781,9 @@ def _arithmetic_names(sentence: str, fig: Figure, assumptions: Assumptions | Non
     return Ranking(hits[0], hits[1:], True)
 
 
-def _region_for(regions: list[tuple[Region, Stated, frozenset[str]]], pos: int) -> tuple[Region, Stated, frozenset[str]]:
+def _region_for(
+    regions: list[tuple[Region, Stated, frozenset[str]]], pos: int
+) -> tuple[Region, Stated, frozenset[str]]:
     return next((x for x in regions if x[0].start <= pos < x[0].end), regions[-1])
 
 
