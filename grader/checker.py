@@ -277,6 +277,16 @@ def check_claim(claim: NumericClaim, history: History | None = None) -> tuple[Ch
     if matches:
         best, how = _best(matches, candidates, base)
         q = best.quantity
+        if (
+            claim.guessed
+            and candidates
+            and q.family != candidates[0].family
+            and candidates[0].topics
+            and distance(base, best) > math.log(1 + ARITHMETIC_TOLERANCE)
+        ):
+            # a guess whose words point to one family, matched loosely by another ("Around 90 gigs" for the
+            # weights, near the weights + KV per GPU): a coincidence, not a confirmation
+            return _unverifiable(claim, f"only a loose match with {q.label.lower()}", quantity=q.id), base
         scenario_value = any(v and abs(base / v - 1) <= 0.02 for v, *_ in values(q.id, scenario()))
         if q.kind == "input" and not best.band and not scenario_value:
             return _unverifiable(claim, "an input the candidate chose", quantity=q.id), base

@@ -35,6 +35,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from grader.datafile import load_yaml_model
 from grader.paths import RUBRIC_FILE
+from grader.quantities.model import Quantity as RegistryQuantity
+from grader.quantities.registry import REGISTRY
 from grader.text import split_sentences, squash
 
 RED_FLAG_IDS: frozenset[str] = frozenset(
@@ -301,6 +303,10 @@ class Flag(_Strict):
     label: str = Field(description="the rubric's checklist text, verbatim")
     when: str = Field(description="the trigger in words, in vocabulary terms")
     trigger: Trigger
+    caps: list[str] = Field(
+        default_factory=list,
+        description="'category.sub' ids a red flag holds in their lowest band: a critical issue in that area",
+    )
 
 
 class FlagGroup(_Strict):
@@ -488,11 +494,6 @@ class Discrepancy(_Strict):
         return self
 
 
-class Quantity(_Strict):
-    id: str = Field(description="a name of grader.calculator.reference()")
-    label: str
-
-
 class _Patterned(_Strict):
     """A vocabulary entry recognised by patterns, compiled once when the rubric loads."""
 
@@ -626,7 +627,6 @@ class Rubric(_Strict):
     feedback: list[FeedbackTemplate] = Field(default_factory=list)
     key_discriminators: list[KeyDiscriminator] = Field(default_factory=list)
     discrepancies: list[Discrepancy] = Field(default_factory=list)
-    quantities: list[Quantity] = Field(min_length=1)
     question_topics: list[QuestionTopic] = Field(min_length=1)
     concepts: list[Concept] = Field(min_length=1)
     calibration: list[Calibration] = Field(default_factory=list)
@@ -639,7 +639,7 @@ class Rubric(_Strict):
             "concept": {c.id: c for c in self.concepts},
             "misconception": {m.id: (c, m) for c in self.concepts for m in c.misconceptions},
             "topic": {t.id: t for t in self.question_topics},
-            "quantity": {q.id: q for q in self.quantities},
+            "quantity": dict(REGISTRY),  # one list of quantities, the registry's: the rubric refers to it
             "discrepancy": {d.id: d for d in self.discrepancies},
             "flag": {f.id: f for f in (*self.red_flags.flags, *self.green_flags.flags)},
             "feedback": {f.id: f for f in self.feedback},
@@ -679,7 +679,6 @@ class Rubric(_Strict):
             (("categories",), self.categories),
             (("concepts",), self.concepts),
             (("question_topics",), self.question_topics),
-            (("quantities",), self.quantities),
             (("discrepancies",), self.discrepancies),
             (("levels",), self.levels),
             (("recommendations",), self.recommendations),
@@ -807,6 +806,9 @@ class Rubric(_Strict):
             for i, flag in enumerate(getattr(self, group).flags):
                 for part, n, cond in flag.trigger.conditions():
                     self._check_condition(err, (group, "flags", i, "trigger", part, n), cond)
+                for n, ref in enumerate(flag.caps):
+                    if ref not in subs:
+                        err((group, "flags", i, "caps", n), f"unknown sub-criterion {ref!r} (use 'category.sub')", ref)
         for i, c in enumerate(self.concepts):
             for n, ref in enumerate(c.supports):
                 if ref not in subs:
@@ -935,7 +937,7 @@ class Rubric(_Strict):
     def topics_in_tier(self, tier: str) -> list[QuestionTopic]:
         return [t for t in self.question_topics if t.tier == tier]
 
-    def quantity(self, quantity_id: str) -> Quantity:
+    def quantity(self, quantity_id: str) -> RegistryQuantity:
         return self._get("quantity", quantity_id, "quantity")
 
     def flag(self, flag_id: str) -> Flag:

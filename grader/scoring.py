@@ -26,29 +26,31 @@ import yaml
 
 from grader.claims import Check, Claims, ConceptClaim, StrategyClaim
 from grader.paths import RUBRIC_DIR
-from grader.quantities.registry import by_criterion
+from grader.quantities.registry import BANDWIDTH, MEMORY, REGISTRY, by_criterion
 from grader.report import CategoryScore, Evidence, FlagHit, Report, SubScore
 from grader.rubric import Condition, Rubric, Trigger, default_rubric
 from grader.transcript import Transcript
 
 SCORING_FILE = RUBRIC_DIR / "scoring.yaml"
-COMM_QUANTITIES = by_criterion("bandwidth_calculation")
-MEMORY_QUANTITIES = frozenset(
-    {
-        "weights_total",
-        "weights_per_gpu",
-        "min_gpus",
-        "kv_per_token",
-        "kv_per_token_per_gpu",
-        "kv_per_sequence",
-        "kv_total",
-        "kv_per_gpu",
-        "activations",
-        "per_gpu_total",
-        "free_per_gpu",
-        "max_sequences",
-    }
-)
+
+
+def _computed(criterion: str) -> frozenset[str]:
+    """The quantities of a sub-criterion a candidate works out (derived, or a judgement with a range): restating
+    a fact (600 GB/s, 80 GB) or choosing an input (batch 16) is not a calculation."""
+    return frozenset(q for q in by_criterion(criterion) if REGISTRY[q].kind in ("derived", "band"))
+
+
+LINK_QUANTITIES = frozenset(q for q in by_criterion(BANDWIDTH) if REGISTRY[q].family in ("nvlink", "ib", "pcie"))
+"""Link bandwidths: known figures (or a range for PCIe), the inputs of a communication estimate, not one."""
+COMM_QUANTITIES = _computed(BANDWIDTH) - LINK_QUANTITIES
+MEMORY_QUANTITIES = frozenset(q for q in _computed(MEMORY) if REGISTRY[q].dimension in ("bytes", "count"))
+"""Sizes and capacities; the rubric scores latency arithmetic with them (2b) but a latency alone is not a
+memory calculation."""
+WEIGHT_QUANTITIES = frozenset(q for q in MEMORY_QUANTITIES if REGISTRY[q].family in ("weights", "minimum"))
+KV_QUANTITIES = frozenset(q for q in MEMORY_QUANTITIES if REGISTRY[q].family == "kv")
+NON_WEIGHT_QUANTITIES = (MEMORY_QUANTITIES - WEIGHT_QUANTITIES) | {"activations"}  # a budget counts for headroom
+OPENING_TURNS = 3
+"""The candidate's first answers: where a clarifying question belongs."""
 PARALLELISM_CONCEPTS = (
     "tensor_parallelism",
     "pipeline_parallelism",
@@ -56,9 +58,6 @@ PARALLELISM_CONCEPTS = (
     "hybrid_parallelism",
     "model_distribution",
 )
-KV_QUANTITIES = frozenset({"kv_per_token", "kv_per_token_per_gpu", "kv_per_sequence", "kv_total", "kv_per_gpu"})
-NON_WEIGHT_QUANTITIES = KV_QUANTITIES | {"activations", "per_gpu_total", "free_per_gpu", "max_sequences"}
-LINK_QUANTITIES = frozenset({"nvlink_bandwidth", "infiniband_bandwidth", "pcie_bandwidth"})
 # The rubric's recommendations by id, in the report's words; its "lean no hire" (55-60) reports as "No Hire".
 CONTRACT_RECOMMENDATIONS = {"strong_hire": "Strong Hire", "hire": "Hire"}
 
@@ -92,6 +91,7 @@ class Shown:
     strategies: list[StrategyClaim] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     candidate_text: str = ""
+    opening: frozenset[int] = frozenset()  # the turns of the candidate's first answers, where requirements belong
 
     @classmethod
     def of(cls, transcript: Transcript, claims: Claims, checks: list[Check]) -> Shown:
@@ -105,9 +105,14 @@ class Shown:
             # explained beats mentioned; at the same level, an unprompted claim beats a prompted one
             if best is None or (rank[c.level], not c.prompted) > (rank[best.level], not best.prompted):
                 s.concepts[c.concept] = c
+        for m in s.misconceptions:  # a concept the candidate also gets wrong is named, never explained
+            c = s.concepts.get(m.concept)
+            if c is not None and c.level == "explained":
+                s.concepts[m.concept] = c.model_copy(update={"level": "mentioned"})
         for q in sorted(claims.questions, key=lambda q: q.turn):
             s.questions.setdefault(q.topic, q)
         s.candidate_text = "\n".join(t.content for _, t in transcript.candidate_turns())
+        s.opening = frozenset(i for i, _ in list(transcript.candidate_turns())[:OPENING_TURNS])
         return s
 
     def concept(self, cid: str, level: str = "mentioned", unprompted: bool = False) -> ConceptClaim | None:
@@ -202,10 +207,11 @@ def _holds(cond: Condition, shown: Shown, rubric: Rubric) -> list[Evidence] | No
             if len(s.alternatives) < sc.min_alternatives or (cond.unprompted and s.prompted):
                 continue
             found.append(Evidence(turn=s.turn, quote=s.quote, note=f"strategy: {kinds}", prompted=s.prompted))
-    if cond.absent:
-        return [] if not found else None
     distinct = len({e.note for e in found}) if kind != "strategy" else len(found)
-    return found if distinct >= cond.min else None
+    shown_enough = bool(found) and distinct >= cond.min
+    if cond.absent:  # "not (at least `min` of these)"
+        return None if shown_enough else []
+    return found if shown_enough else None
 
 
 def fires(trigger: Trigger, shown: Shown, rubric: Rubric) -> list[Evidence] | None:
@@ -238,6 +244,7 @@ class Tally:
     reasons: list[str] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     explained: bool = False
+    deferred: list[tuple[float, str, Any]] = field(default_factory=list)
 
     def add(self, pts: float, reason: str, claim: Any = None, note: str | None = None) -> None:
         if pts == 0:
@@ -250,6 +257,15 @@ class Tally:
                     turn=claim.turn, quote=claim.quote, note=note or reason, prompted=getattr(claim, "prompted", False)
                 )
             )
+
+    def defer(self, pts: float, reason: str, claim: Any = None) -> None:
+        """A cost taken after the caps (a misconception costs points whatever band the evidence reaches)."""
+        self.deferred.append((pts, reason, claim))
+
+    def settle(self) -> None:
+        for pts, reason, claim in self.deferred:
+            self.add(pts, reason, claim)
+        self.deferred.clear()
 
     def cap(self, limit: float, reason: str) -> None:
         if self.points > limit:
@@ -283,14 +299,22 @@ def _floors(t: Tally, shown: Shown, floors: list[dict[str, Any]]) -> None:
 
 def _misconception_cost(t: Tally, shown: Shown, concepts: Iterable[str], w: dict[str, Any]) -> None:
     for m in shown.misconceptions_of(concepts):
-        t.add(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
+        t.defer(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
 
 
 def _requirements(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
+    """Clarifying questions, as the rubric means them: asked before designing. A question that comes only once
+    the design is under way (the failure budget, asked at minute 40) counts `late_factor` of its points."""
     cfg = w["requirements"]
     for topic, pts in cfg["topics"].items():
         if topic in shown.questions:
-            t.add(pts, f"asked about {topic.replace('_', ' ')}", shown.questions[topic])
+            q = shown.questions[topic]
+            late = q.turn not in shown.opening
+            t.add(
+                pts * (cfg["late_factor"] if late else 1),
+                f"asked about {topic.replace('_', ' ')}" + (" (late)" if late else ""),
+                q,
+            )
     t.explained = True  # questions are not buzzwords
     for topic, limit in cfg.get("cap_without", {}).items():
         if topic not in shown.questions:
@@ -326,7 +350,7 @@ def _memory_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     correct = {c.quantity: c for c in reversed(shown.checks_of(MEMORY_QUANTITIES, "correct"))}
     for c in correct.values():
         t.evidence.append(Evidence(turn=c.turn, quote=c.quote, note=f"{c.quantity} {c.claimed:g} {c.unit}: correct"))
-    if not {"weights_total", "weights_per_gpu"} & set(correct):
+    if not WEIGHT_QUANTITIES & set(correct):
         t.add(-cfg["missing_weights"], "no correct weights figure")
     stated = {c.quantity for c in figures}
     if not NON_WEIGHT_QUANTITIES & stated:
@@ -342,6 +366,8 @@ def _memory_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
             cost += step
             t.add(-step, f"wrong figure: {c.claimed:g} {c.unit} ({c.diagnosis})", c)
     t.points = max(t.points, cfg["floor_with_figures"])
+    if not correct:  # figures, none of them right: the Weak band, however many were tried
+        t.cap(cfg["cap_none_correct"], "no memory figure is right")
 
 
 def _strategy(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
@@ -371,7 +397,8 @@ def _strategy(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     scal = shown.concepts.get("scalability") or shown.concepts.get("data_parallelism")
     if scal is not None:
         t.add(cfg["scalability"], "considers scaling out (replicas, more nodes)", scal)
-    if kind == "single_gpu" or any(m.misconception == "single_gpu_fits" for m in shown.misconceptions):
+    single = any(_strategy_kind(s, shown) == "single_gpu" for s in shown.strategies)
+    if single or any(m.misconception == "single_gpu_fits" for m in shown.misconceptions):
         t.cap(cfg["single_gpu_cap"], "an unrealistic single-GPU strategy")
     elif kind != "hybrid":
         t.cap(cfg["non_hybrid_cap"], "no hybrid proposed")
@@ -401,15 +428,37 @@ def _bandwidth_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     for c in shown.root_errors(COMM_QUANTITIES | LINK_QUANTITIES):
         t.add(-cfg["per_root_error"], f"wrong figure: {c.claimed:g} {c.unit} ({c.diagnosis})", c)
     t.points = max(t.points, cfg["floor_with_figures"])
+    if not COMM_QUANTITIES & set(correct):
+        t.cap(cfg["cap_none_correct"], "no communication figure is right")
 
 
-def _buzzword_cap(t: Tally, cat_id: str, sub_id: str, rubric: Rubric) -> None:
+def _buzzword_cap(t: Tally, cat_id: str, sub_id: str, rubric: Rubric, points: float) -> None:
+    """Names without a mechanism stay in the rubric's buzzword band: the points place them inside it, in
+    proportion (so naming more still counts, and explaining one thing beats naming it)."""
     band = None if t.explained else rubric.buzzword_cap_band(cat_id, sub_id)
-    if band is not None:
-        t.cap(band.max, f"names without mechanism (the {band.name} band at most)")
+    if band is not None and t.points > _keep(band):
+        placed = _compress(t.points, band, points)
+        t.reasons.append(f"{placed:g}: names without mechanism, placed within the {band.name} band")
+        t.points = placed
 
 
-def _by_concepts(t: Tally, shown: Shown, w: dict[str, Any], sub_id: str, prompted_matters: bool) -> None:
+def _keep(band: Any) -> float:
+    return band.min if band.min > 0 else 0.6 * band.max
+
+
+def _compress(points: float, band: Any, full: float) -> float:
+    """Points placed inside a band they would overflow, monotonically: what is at or below the band's lower
+    part stays, the rest of the scale up to `full` is squeezed into the band's remaining room (so more evidence
+    of the same kind, or a misconception, still moves the score within the band)."""
+    keep = _keep(band)
+    if points <= keep:
+        return points
+    if full <= keep:
+        return min(points, band.max)
+    return round(keep + (min(points, full) - keep) * (band.max - keep) / (full - keep), 2)
+
+
+def _by_concepts(t: Tally, shown: Shown, w: dict[str, Any], sub_id: str, prompted_matters: bool = False) -> None:
     """The sub-criteria the rubric describes by topics covered: weighted concepts, misconceptions, caps, floors."""
     cfg = w[sub_id]
     _concept_points(t, shown, cfg["concepts"], w, prompted_matters=prompted_matters)
@@ -418,6 +467,23 @@ def _by_concepts(t: Tally, shown: Shown, w: dict[str, Any], sub_id: str, prompte
         if cid not in shown.concepts:
             t.cap(limit, f"never discusses {cid.replace('_', ' ')}")
     _floors(t, shown, cfg.get("floors", []))
+
+
+def _band_gate(t: Tally, sub: Any, shown: Shown, rubric: Rubric) -> None:
+    """The rubric's bands say what a grader must see for each: points alone never buy a band whose evidence the
+    transcript does not show, so they are capped at the top of the highest band whose evidence it does. (What
+    a misconception costs is taken after this cap: it is a cost within whatever band the evidence reaches.)"""
+    for band in sub.bands:
+        if band.evidence.fallback:
+            got: list[Evidence] | None = []
+        else:
+            got = fires(band.evidence, shown, rubric)  # type: ignore[arg-type]
+        if got is None:
+            continue
+        if t.points > band.max:
+            t.reasons.append(f"capped at {band.max:g}: the evidence shows the {band.name} band, not higher")
+            t.points = band.max
+        return
 
 
 Scorer = Callable[[Tally, Shown, dict[str, Any]], None]
@@ -431,16 +497,25 @@ SCORERS: dict[str, Scorer] = {
 """Sub-criteria with a rule of their own; the others are scored by `_by_concepts` from rubric/scoring.yaml."""
 
 
-def score_subcriteria(shown: Shown, rubric: Rubric, w: dict[str, Any]) -> dict[str, dict[str, SubScore]]:
+def score_subcriteria(
+    shown: Shown, rubric: Rubric, w: dict[str, Any], red: Iterable[FlagHit] = ()
+) -> dict[str, dict[str, SubScore]]:
     out: dict[str, dict[str, SubScore]] = {}
+    flags = {f.id: f for f in rubric.red_flags.flags}
+    capped_by = {ref: hit for hit in red if hit.id in flags for ref in flags[hit.id].caps}
     for cat, sub in rubric.iter_subcriteria():
         t = Tally(max=sub.points)
         if sub.id in SCORERS:
             SCORERS[sub.id](t, shown, w)
         else:
             _by_concepts(t, shown, w, sub.id, rubric.prompted_matters(f"{cat.id}.{sub.id}"))
-        _buzzword_cap(t, cat.id, sub.id, rubric)
+        _buzzword_cap(t, cat.id, sub.id, rubric, sub.points)
+        _band_gate(t, sub, shown, rubric)
+        hit = capped_by.get(f"{cat.id}.{sub.id}")
+        if hit is not None:  # a red flag is a critical issue in its area: the lowest band, whatever else is shown
+            t.cap(sub.bands[-1].max, f"red flag: {hit.label}")
         t.cap(sub.points, "the sub-criterion's maximum")
+        t.settle()
         pts = round(max(0.0, t.points), 1)
         band = sub.band_for(pts) or next((b for b in sub.bands if b.max < pts), sub.fallback)
         out.setdefault(cat.id, {})[sub.id] = SubScore(
@@ -534,7 +609,8 @@ def score(transcript: Transcript, claims: Claims, checks: list[Check], rubric: R
     rubric = rubric or default_rubric()
     w = {**scoring_weights(), "prompted_weight": rubric.prompted_weight.weight}
     shown = Shown.of(transcript, claims, checks)
-    subs = score_subcriteria(shown, rubric, w)
+    red, green = score_flags(shown, rubric)
+    subs = score_subcriteria(shown, rubric, w, red)
     categories: dict[str, CategoryScore] = {}
     for cat in rubric.categories:
         total = round(sum(s.score for s in subs[cat.id].values()), 1)
@@ -542,7 +618,6 @@ def score(transcript: Transcript, claims: Claims, checks: list[Check], rubric: R
         categories[cat.id] = CategoryScore(
             score=total, max=cat.points, band=band.name if band else None, subscores=subs[cat.id]
         )
-    red, green = score_flags(shown, rubric)
     total = round(sum(c.score for c in categories.values()), 1)
     strengths, growth = _strengths_and_growth(categories, checks, red, green, rubric)
     report = Report(

@@ -247,9 +247,26 @@ def test_discrepancies_cover_the_known_contradictions(rubric: Rubric) -> None:
     assert rubric.discrepancy("example1_weights_21875").correct.value == 43.75
 
 
-def test_quantities_are_calculator_names(rubric: Rubric) -> None:
-    names = set(reference(ServingConfig.from_scenario()))
-    assert {q.id for q in rubric.quantities} <= names
+def test_every_quantity_the_rubric_names_is_in_the_registry(rubric: Rubric) -> None:
+    """One list of quantities: the rubric's evidence and flags refer to the registry's ids, and an unknown id
+    fails the rubric at load time."""
+    from grader.quantities.registry import REGISTRY
+
+    named = {
+        q
+        for _, _, cond in _all_conditions(rubric)
+        for q in cond.quantities
+    }
+    assert named and named <= set(REGISTRY)
+
+
+def _all_conditions(rubric: Rubric):  # type: ignore[no-untyped-def]
+    for _, sub in rubric.iter_subcriteria():
+        for band in sub.bands:
+            yield from band.evidence.conditions()
+    for group in (rubric.red_flags, rubric.green_flags):
+        for flag in group.flags:
+            yield from flag.trigger.conditions()
 
 
 def test_discrepancy_check_names_exist() -> None:
@@ -368,7 +385,7 @@ def _break(tmp_path: Path, old: str, new: str) -> tuple[Path, RubricError]:
             id="unknown misconception reference",
         ),
         pytest.param(
-            "          - {quantities: [decode_latency, decode_latency_with_kv], verdict: incorrect, max_ratio: 0.9}\n",
+            "          - {quantities: [decode_latency, decode_floor, decode_floor_with_kv], verdict: incorrect, max_ratio: 0.9}\n",
             "          - {quantities: [decode_speed], verdict: incorrect, max_ratio: 0.9}\n",
             "red_flags.flags.6.trigger.all_of.0.quantities.0",
             "decode_speed",
@@ -664,6 +681,8 @@ MISCONCEPTIONS_FIRE = [
     ("The KV cache is replicated on every GPU in the TP group.", "kv_not_sharded"),
     ("The KV cache is negligible compared to the weights.", "kv_negligible"),
     ("After each step we all-reduce the weights across GPUs.", "allreduce_weights"),
+    ("And the all-reduces are basically free on NVLink.", "comm_negligible"),
+    ("Honestly, communication is negligible on an NVSwitch box.", "comm_negligible"),
     ("INT4 takes one byte per parameter, so 175 GB.", "int4_one_byte"),
     ("PagedAttention compresses the KV cache.", "paged_attention_shrinks_kv"),
     ("FlashAttention reduces the KV cache size.", "flash_reduces_kv"),

@@ -31,11 +31,20 @@ def calibration(example_id: str) -> tuple[Transcript, float]:
     return interview(ex.text), ex.expected_score
 
 
-@pytest.mark.parametrize("example_id", ["example_1", "example_2", "example_3"])
+@pytest.mark.parametrize("example_id", ["example_2", "example_3"])
 def test_calibration_examples_score_parallelism_as_the_rubric_does(example_id: str) -> None:
     transcript, expected = calibration(example_id)
     got = grade_transcript(transcript).categories["parallelism"].score
     assert abs(got - expected) <= 3, f"{example_id}: {got} vs the rubric's {expected}"
+
+
+def test_the_rubric_outstanding_example_loses_what_its_own_wrong_figures_cost() -> None:
+    """The rubric scores example 1 at 28, but its figures are wrong by its own assumptions (175 GB of FP16
+    weights, ~20 GB left after 43.75 GB): the arithmetic wins, so it lands below 28, and still well above the
+    rubric's 18-point example."""
+    transcript, expected = calibration("example_1")
+    got = grade_transcript(transcript).categories["parallelism"].score
+    assert 20 <= got < expected
 
 
 def test_example_1_loses_what_its_wrong_figures_cost_and_says_so() -> None:
@@ -43,8 +52,8 @@ def test_example_1_loses_what_its_wrong_figures_cost_and_says_so() -> None:
     report = grade_transcript(transcript)
     memory = report.categories["parallelism"].subscores["memory_calculation"]
     assert memory.score < memory.max
-    charged = [r for r in memory.reasons if r.startswith("-1 wrong figure")]
-    assert any("175 GB" in r and "parameters used as bytes" in r for r in charged)
+    charged = [r for r in memory.reasons if r.startswith("-") and " wrong figure" in r]
+    assert any("175 GB" in r and "parameters used as bytes" in r for r in charged), memory.reasons
     # 21.875 GB follows from 175 GB: flagged, but not charged a second time
     follow_on = next(c for c in report.checks if c.claimed == 21.875)
     assert follow_on.verdict == "incorrect" and follow_on.consistent_with_earlier_error
@@ -138,7 +147,10 @@ def test_three_red_flags_mean_no_hire_whatever_the_total(monkeypatch: pytest.Mon
     ]
     monkeypatch.setattr(scoring, "score_flags", lambda shown, rubric: (red, []))
     flagged = grade_file(TRANSCRIPTS_DIR / "l6_strong.yaml")
-    assert flagged.total == strong.total and flagged.recommendation == "No Hire"
+    assert flagged.recommendation == "No Hire"
+    # each red flag holds its own area in the lowest band; the recommendation follows the count, not the total
+    ft = flagged.categories["fault_tolerance"].subscores["recovery"]
+    assert ft.score <= 4 and any(r.startswith("capped at 4: red flag") for r in ft.reasons)
 
 
 def test_six_green_flags_mean_strong_hire_unless_red_flags_say_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,7 +298,8 @@ def test_every_communication_quantity_the_registry_knows_counts_for_bandwidth_ca
     from grader.quantities.registry import REGISTRY
     from grader.scoring import COMM_QUANTITIES
 
-    assert {q.id for q in REGISTRY.values() if q.criterion == "bandwidth_calculation"} == COMM_QUANTITIES
+    computed = {q.id for q in REGISTRY.values() if q.criterion == "bandwidth_calculation" and q.kind != "fact"}
+    assert computed - {"pcie_bandwidth"} == COMM_QUANTITIES  # a link's bandwidth is an input of the estimate
     assert {"tp_comm_time", "allreduce_message", "pp_handoff_time", "tp_volume_per_step"} <= COMM_QUANTITIES
 
     t = interview("q")

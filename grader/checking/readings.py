@@ -238,9 +238,11 @@ def _inside(claimed: float, r: Reading, claim: NumericClaim) -> bool:
     lo_t, hi_t = FACT_TOLERANCE if r.quantity.kind == "fact" and not r.band else tolerance(claim)
     if "floor" in r.quantity.topics:  # a physical floor is not beaten by saying "about"
         lo_t = max(lo_t, FLOOR_MARGIN)
-    if claim.bound == "lower":  # "50+ GB": the truth is at least about 50
+    # a bound confirms what its words name ("50+ GB for the KV cache", "under 1 ms of all-reduce"); a bound whose
+    # quantity is a guess ("under 4 percent waste") confirms nothing it happens to lie above or below
+    if claim.bound == "lower" and not claim.guessed:  # "50+ GB": the truth is at least about 50
         return r.hi >= claimed * lo_t
-    if claim.bound == "upper":  # "under 1 ms": the truth is at most about 1
+    if claim.bound == "upper" and not claim.guessed:  # "under 1 ms": the truth is at most about 1
         return r.lo <= claimed * hi_t
     if r.band:
         lo = r.lo * (FLOOR_MARGIN if r.quantity.floor else lo_t)

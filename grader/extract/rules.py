@@ -18,22 +18,63 @@ from functools import partial
 from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
-from grader.reading.assumptions import DEGREE_PATTERNS, HYBRID_RE
+from grader.reading.assumptions import read_degrees
 from grader.reading.reader import NumberReader
 from grader.text import split_sentences, squash
 from grader.transcript import Transcript
 
-_QUESTION_CUE = re.compile(
-    r"\?|^\s*(?:what|how|which|do|does|did|is|are|can|could|should|will|would|may|any|tell me|"
-    r"i(?:'d| would) like to know|before i start|quick question)\b",
+_INTERROGATIVE = re.compile(
+    r"\b(?:what|how|which|who|when|where|why|whether|is it|is there|is that|are (?:the|these|there|we)|do (?:we|you|the)|"
+    r"does|did|can (?:we|i|you)|could|should|will|would (?:you|it)|any)\b|,\s*(?:right|correct)\s*\?\s*$",
     re.I,
 )
+_HEDGE = re.compile(r"\b(?:I (?:guess|think|believe|suppose)|maybe|probably|kind of|sort of)\b", re.I)
+_ASKING_FRAME = re.compile(
+    r"\b(?:pin down|I'?d like to (?:know|pin|check|confirm|ask)|a (?:few|couple of) (?:things|questions|inputs)|"
+    r"before I (?:start|draw|design|dive|begin)|some questions first|clarifying questions?|a few inputs)\b",
+    re.I,
+)
+"""A turn that announces questions ("before I start I wanna pin down a couple of things") asks with every
+sentence of it, question mark or not ("On the model: layer count, hidden size, ...")."""
+
+
+def _asks(flat: str) -> bool:
+    """A clarifying question: a sentence that ends in a question mark, unless it is a statement said with a
+    rising tone and a hedge ("They'd fail, I guess?")."""
+    if not flat.rstrip().endswith("?"):
+        return False
+    return bool(_INTERROGATIVE.search(flat)) or not _HEDGE.search(flat)
+
+
+_ASSERTS = re.compile(
+    r"^(?!\W*(?:not|never|if|suppose|say|imagine|unless|hypothetically|in theory)\b)"
+    r"(?!.*\b(?:if (?:you|we|one) (?:ever|were|had|went|go|wanted)|what if|suppose)\b)",
+    re.I,
+)
+"""A misconception is asserted: not a sentence that denies it ("Not as 7-way TP, because ...") or imagines it
+("If you ever went past 8-way TP, say 16-way across two nodes, ...")."""
+_TAKEN_BACK = re.compile(r"\b(?:sorry|I mean|correction|scratch that|no wait|rather)\b", re.I)
+"""A slip taken back in the same breath ("200 gigabytes, sorry, 200 gigabits") is not what the candidate thinks."""
+_ASKS = re.compile(r"^\W*(?:tell me|i(?:'d| would) like to know|before i start,? (?:i'?d like|can you))\b", re.I)
 _PROPOSAL = re.compile(
     r"\b(?:I(?:'d| would| will|'ll)? (?:use|go with|propose|pick|choose|deploy|start with|recommend|do|split|shard|run)|"
     r"we(?:'d| would| will|'ll)? (?:use|go with|need|split|shard|deploy|run)|let'?s|my (?:plan|proposal|design)|"
     r"propose|the plan is|so we need|we can split|split (?:it|the model)|shard (?:it|the model))",
     re.I,
 )
+_ONE_GPU = re.compile(
+    r"^(?!.*\b(?:not|never|can'?t|cannot|won'?t|doesn'?t|impossible)\b).*\b(?:load|put|run|fit|deploy|serve|host)\w* "
+    r"(?:it|the (?:whole |full |entire )?model|175B(?: model)?|all (?:the )?weights) (?:on|onto|in|into) "
+    r"(?:one of the|a single|one|an?) (?:A100|GPU|card)s?\b|\b(?:CPU|host)[- ]offload\w*",
+    re.I,
+)
+"""A single-GPU plan, with or without offloading the rest to the CPU."""
+_CONSIDERED = re.compile(
+    r"\b(?:consider(?:ed)?|alternative(?:ly)?|option|could (?:also )?(?:do|use|go)|if we|would be|instead of|rather than|"
+    r"versus|vs\.?|compared|benchmark|the other)\b",
+    re.I,
+)
+_COMMITTED = re.compile(r"\b(?:I(?:'d| would| will|'ll) (?:use|go with|pick|choose|start with|run|deploy)|my (?:pick|choice|plan)|pick:)", re.I)
 _JUSTIFICATION = {
     "memory": re.compile(r"\bmemory\b|\bfits?\b|\bGB\b|\bweights\b|too big|won'?t fit|headroom", re.I),
     "latency": re.compile(r"latency|\bms\b|per[- ]token|faster|slower|time to first", re.I),
@@ -67,12 +108,17 @@ PROMPT_CUES: dict[str, re.Pattern[str]] = {
 }
 
 
+_FOLLOW_UP = re.compile(r"\byou (?:said|mentioned|brought up|raised|suggested)\b", re.I)
+"""A question on what the candidate raised themselves follows them; it does not prompt the idea."""
+
+
 def _mentions(rubric: Any, text: str) -> frozenset[str]:
     """Concept and topic ids a text names or asks for (for `prompted`: what the interviewer's last turn asked)."""
     found = {c.id for c in rubric.concepts if c.level_in(text)}
     found |= {t.id for t in rubric.question_topics if t.matches(text)}
+    follows_up = _FOLLOW_UP.search(text)  # "You said the all-reduce latency is what you'd optimize. How?"
     for sub, cue in PROMPT_CUES.items():
-        if cue.search(text):
+        if cue.search(text) and not follows_up:
             found |= {c.id for c in rubric.concepts if sub in c.supports}
     return frozenset(found)
 
@@ -99,26 +145,44 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
     for flat in flats:
         starts.append(pos)
         pos += len(flat) + len(_SEPARATOR)
+    # A question shows what the candidate wants to know, not what they know ("Is tensor parallelism where
+    # different GPUs handle different requests?"): its sentences are evidence for nothing but the question.
+    asking = {i for i, flat in enumerate(flats) if flat.rstrip().endswith("?")}
     found: list[tuple[int, int, ConceptClaim]] = []  # (sentence, rubric order, claim): sorted below
+    wrong_at: set[int] = set()
     for order, concept in enumerate(rubric.concepts):
         claim = partial(ConceptClaim, turn=index, concept=concept.id, prompted=hinted or concept.id in asked)
-        explained = _sentence_hits(concept.mechanism_patterns, joined, starts)
-        named = explained or _sentence_hits(concept.mention_patterns, joined, starts)
+        for m in concept.misconceptions:
+            for at in _sentence_hits(m.compiled, joined, starts):
+                if at in asking or not _ASSERTS.search(flats[at]) or _TAKEN_BACK.search(flats[at]):
+                    continue
+                wrong_at.add(at)
+                wrong = claim(quote=sentences[at], level="misconception", misconception=m.id)
+                found.append((at + len(sentences), order, wrong))  # misconceptions after the concepts
+    for order, concept in enumerate(rubric.concepts):
+        claim = partial(ConceptClaim, turn=index, concept=concept.id, prompted=hinted or concept.id in asked)
+        # a sentence that states a misconception explains nothing ("TP puts whole layers on different GPUs" is
+        # not pipeline parallelism explained)
+        explained = [i for i in _sentence_hits(concept.mechanism_patterns, joined, starts) if i not in asking | wrong_at]
+        named = explained or [i for i in _sentence_hits(concept.mention_patterns, joined, starts) if i not in asking]
         if named:
             level = "explained" if explained else "mentioned"
             found.append((named[0], order, claim(quote=sentences[named[0]], level=level)))
-        for m in concept.misconceptions:
-            for at in _sentence_hits(m.compiled, joined, starts):
-                wrong = claim(quote=sentences[at], level="misconception", misconception=m.id)
-                found.append((at + len(sentences), order, wrong))  # misconceptions after the concepts
     questions: dict[str, QuestionClaim] = {}
+    framed = any(_ASKING_FRAME.search(f) for f in flats[:2])
     for sentence, flat in zip(sentences, flats, strict=True):
-        if _QUESTION_CUE.search(flat):
+        if _asks(flat) or _ASKS.match(flat) or framed:
             for topic in rubric.question_topics:
                 if topic.id not in questions and any(p.search(flat) for p in topic.compiled):
                     questions[topic.id] = QuestionClaim(turn=index, quote=sentence, topic=topic.id, prompted=False)
     strategies = _strategies(index, sentences, text, asked, hinted)
     concepts = [c for _, _, c in sorted(found, key=lambda x: (x[0], x[1]))]  # by sentence, then rubric order
+    for st in strategies:  # a layout weighed against named alternatives, with reasons, is the trade-off itself
+        if st.alternatives and not any(c.concept == "parallelism_tradeoffs" and c.level == "explained" for c in concepts):
+            level = "explained" if len(st.justified_by) >= 2 else "mentioned"
+            concepts.append(
+                ConceptClaim(turn=index, quote=st.quote, concept="parallelism_tradeoffs", level=level, prompted=st.prompted)
+            )
     return Claims(concepts=concepts, questions=list(questions.values()), strategies=strategies)
 
 
@@ -130,20 +194,21 @@ def _strategies(
     followed by "I'd use tensor parallelism" proposes tensor parallelism."""
     best: tuple[int, str, dict[str, int]] | None = None
     for sentence in sentences:
-        degrees: dict[str, int] = {}
-        for m in HYBRID_RE.finditer(sentence):
-            g = m.groups()
-            pp, tp = (g[0], g[1]) if g[0] else (g[3], g[2]) if g[2] else (g[5], g[4]) if g[4] else (g[6], g[7])
-            degrees = {"tp": int(tp), "pp": int(pp)}
-        for key, pat in DEGREE_PATTERNS:
-            if key in ("tp", "pp", "dp") and key not in degrees and (m := pat.search(sentence)):
-                degrees[key] = int(m.group(1))
+        # the reader's degrees, spoken ones included ("two pipeline stages, each a 4-way tensor-parallel group")
+        degrees = {k: int(v) for k, v in read_degrees(sentence).items() if k in ("tp", "pp", "dp")}
+        if _ONE_GPU.search(sentence):  # "I'd load it onto one of the A100s ... CPU offloading covers the rest"
+            degrees = {"tp": 1, "pp": 1}
         # "2-way PP x 4-way TP" is a proposal however it is introduced ("Yes: ...", "So: ...")
         if not _PROPOSAL.search(sentence) and not {"tp", "pp"} <= set(degrees):
             continue
         named = re.search(r"tensor|pipeline|\bTP\b|\bPP\b|hybrid", sentence, re.I)
         split = re.search(r"split|shard|parallel", sentence, re.I)
         rank = 2 * len(degrees) + (2 if named else 0) + (1 if split else 0)
+        # the layout chosen beats the ones weighed ("I did consider a hybrid ... I'd start with 8-way TP")
+        if _CONSIDERED.search(sentence):
+            rank -= 6
+        elif _COMMITTED.search(sentence):
+            rank += 3
         if rank and (best is None or rank > best[0]):
             best = (rank, sentence, degrees)
     if best is None:

@@ -17,6 +17,8 @@ TOPICS: dict[str, tuple[str, ...]] = {
         r"\bweights?\b",
         r"\bparam(?:eter)?s?\b",
         r"\bmodel (?:size|weights|shards?|footprint|itself|state)\b",
+        r"\bhow (?:big|large) is the model\b",
+        r"\bthe model in memory\b",
         r"\bthe model\b",
         r"\bcheckpoint shards?\b",
         r"\bshard of (?:the )?(?:model|weights)\b",
