@@ -51,13 +51,6 @@ KV_QUANTITIES = frozenset(q for q in MEMORY_QUANTITIES if REGISTRY[q].family == 
 NON_WEIGHT_QUANTITIES = (MEMORY_QUANTITIES - WEIGHT_QUANTITIES) | {"activations"}  # a budget counts for headroom
 OPENING_TURNS = 3
 """The candidate's first answers: where a clarifying question belongs."""
-PARALLELISM_CONCEPTS = (
-    "tensor_parallelism",
-    "pipeline_parallelism",
-    "data_parallelism",
-    "hybrid_parallelism",
-    "model_distribution",
-)
 # The rubric's recommendations by id, in the report's words; its "lean no hire" (55-60) reports as "No Hire".
 CONTRACT_RECOMMENDATIONS = {"strong_hire": "Strong Hire", "hire": "Hire"}
 
@@ -297,9 +290,11 @@ def _floors(t: Tally, shown: Shown, floors: list[dict[str, Any]]) -> None:
             t.add(round(floor["points"] - t.points, 2), f"at least {floor['points']:g}: {floor['reason']}", hit)
 
 
-def _misconception_cost(t: Tally, shown: Shown, concepts: Iterable[str], w: dict[str, Any]) -> None:
-    for m in shown.misconceptions_of(concepts):
-        t.defer(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
+def _misconception_cost(t: Tally, shown: Shown, ref: str, rubric: Rubric, w: dict[str, Any]) -> None:
+    """Each misconception costs points in every sub-criterion its concept supports (the rubric's `supports`)."""
+    for m in shown.misconceptions:
+        if ref in rubric.concept(m.concept).supports:
+            t.defer(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
 
 
 def _requirements(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
@@ -332,7 +327,6 @@ def _understanding(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
     distribution = next(iter(shown.strategies), None) or shown.concepts.get("model_distribution")
     if distribution is not None or _TOO_BIG.search(shown.candidate_text):
         t.add(cfg["distribution_base"], "knows the model must be split across GPUs", distribution)
-    _misconception_cost(t, shown, PARALLELISM_CONCEPTS, w)
 
 
 def _memory_calculation(t: Tally, shown: Shown, w: dict[str, Any]) -> None:
@@ -462,7 +456,6 @@ def _by_concepts(t: Tally, shown: Shown, w: dict[str, Any], sub_id: str, prompte
     """The sub-criteria the rubric describes by topics covered: weighted concepts, misconceptions, caps, floors."""
     cfg = w[sub_id]
     _concept_points(t, shown, cfg["concepts"], w, prompted_matters=prompted_matters)
-    _misconception_cost(t, shown, cfg["concepts"], w)
     for cid, limit in cfg.get("cap_without", {}).items():
         if cid not in shown.concepts:
             t.cap(limit, f"never discusses {cid.replace('_', ' ')}")
@@ -509,6 +502,7 @@ def score_subcriteria(
             SCORERS[sub.id](t, shown, w)
         else:
             _by_concepts(t, shown, w, sub.id, rubric.prompted_matters(f"{cat.id}.{sub.id}"))
+        _misconception_cost(t, shown, f"{cat.id}.{sub.id}", rubric, w)
         _buzzword_cap(t, cat.id, sub.id, rubric, sub.points)
         _band_gate(t, sub, shown, rubric)
         hit = capped_by.get(f"{cat.id}.{sub.id}")

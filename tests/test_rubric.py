@@ -252,11 +252,7 @@ def test_every_quantity_the_rubric_names_is_in_the_registry(rubric: Rubric) -> N
     fails the rubric at load time."""
     from grader.quantities.registry import REGISTRY
 
-    named = {
-        q
-        for _, _, cond in _all_conditions(rubric)
-        for q in cond.quantities
-    }
+    named = {q for _, _, cond in _all_conditions(rubric) for q in cond.quantities}
     assert named and named <= set(REGISTRY)
 
 

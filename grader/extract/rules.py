@@ -74,7 +74,10 @@ _CONSIDERED = re.compile(
     r"versus|vs\.?|compared|benchmark|the other)\b",
     re.I,
 )
-_COMMITTED = re.compile(r"\b(?:I(?:'d| would| will|'ll) (?:use|go with|pick|choose|start with|run|deploy)|my (?:pick|choice|plan)|pick:)", re.I)
+_COMMITTED = re.compile(
+    r"\b(?:I(?:'d| would| will|'ll) (?:use|go with|pick|choose|start with|run|deploy)|my (?:pick|choice|plan)|pick:)",
+    re.I,
+)
 _JUSTIFICATION = {
     "memory": re.compile(r"\bmemory\b|\bfits?\b|\bGB\b|\bweights\b|too big|won'?t fit|headroom", re.I),
     "latency": re.compile(r"latency|\bms\b|per[- ]token|faster|slower|time to first", re.I),
@@ -163,7 +166,9 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
         claim = partial(ConceptClaim, turn=index, concept=concept.id, prompted=hinted or concept.id in asked)
         # a sentence that states a misconception explains nothing ("TP puts whole layers on different GPUs" is
         # not pipeline parallelism explained)
-        explained = [i for i in _sentence_hits(concept.mechanism_patterns, joined, starts) if i not in asking | wrong_at]
+        explained = [
+            i for i in _sentence_hits(concept.mechanism_patterns, joined, starts) if i not in asking | wrong_at
+        ]
         named = explained or [i for i in _sentence_hits(concept.mention_patterns, joined, starts) if i not in asking]
         if named:
             level = "explained" if explained else "mentioned"
@@ -178,10 +183,14 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
     strategies = _strategies(index, sentences, text, asked, hinted)
     concepts = [c for _, _, c in sorted(found, key=lambda x: (x[0], x[1]))]  # by sentence, then rubric order
     for st in strategies:  # a layout weighed against named alternatives, with reasons, is the trade-off itself
-        if st.alternatives and not any(c.concept == "parallelism_tradeoffs" and c.level == "explained" for c in concepts):
+        if st.alternatives and not any(
+            c.concept == "parallelism_tradeoffs" and c.level == "explained" for c in concepts
+        ):
             level = "explained" if len(st.justified_by) >= 2 else "mentioned"
             concepts.append(
-                ConceptClaim(turn=index, quote=st.quote, concept="parallelism_tradeoffs", level=level, prompted=st.prompted)
+                ConceptClaim(
+                    turn=index, quote=st.quote, concept="parallelism_tradeoffs", level=level, prompted=st.prompted
+                )
             )
     return Claims(concepts=concepts, questions=list(questions.values()), strategies=strategies)
 
