@@ -291,10 +291,11 @@ def _floors(t: Tally, shown: Shown, floors: list[dict[str, Any]]) -> None:
 
 
 def _misconception_cost(t: Tally, shown: Shown, ref: str, rubric: Rubric, w: dict[str, Any]) -> None:
-    """Each misconception costs points in every sub-criterion its concept supports (the rubric's `supports`)."""
-    for m in shown.misconceptions:
-        if ref in rubric.concept(m.concept).supports:
-            t.defer(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
+    """A misconception costs points in the sub-criteria its concept supports (the rubric's `supports`): once per
+    sub-criterion, however many are said there (one wrong idea of the links is one lesson, not three)."""
+    m = next((m for m in shown.misconceptions if ref in rubric.concept(m.concept).supports), None)
+    if m is not None:
+        t.defer(-w["misconception_penalty"], f"misconception: {m.misconception}", m)
 
 
 def _requirements(t: Tally, shown: Shown, w: dict[str, Any]) -> None:

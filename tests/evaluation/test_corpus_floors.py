@@ -15,7 +15,7 @@ CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 ISSUE_FLOORS = {"precision": 0.90, "recall": 0.85, "coverage": 0.80, "levels": 0.85, "flags": 0.85}
 FALSE_ALARMS_AT_MOST = 0.03
-HELD = {"totals": 0.70, "recommendations": 0.80, "categories": 0.70}
+HELD = {"totals": 0.70, "recommendations": 0.80, "categories": 0.72}
 """Issue 7 asks totals >= 85%, recommendations >= 85%, categories >= 80%: not met yet (see the issue's note)."""
 
 
