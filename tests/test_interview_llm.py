@@ -353,6 +353,6 @@ def test_instructions_go_in_the_user_message_for_servers_that_drop_system_messag
 def test_a_question_the_scenario_cannot_answer_is_the_engines_too(server: FakeOpenAIServer) -> None:
     e = _engine(seed=2)
     reply = _llm(e, server.base_url).reply("What GPU driver version do the nodes run?")
-    assert reply.kind == "cant_share" and reply.source == "offline" and not reply.fell_back
+    assert reply.kind == "assumption" and reply.source == "offline" and not reply.fell_back
     assert reply.text == _offline_reply(2, ["What GPU driver version do the nodes run?"])
     assert server.count == 0
