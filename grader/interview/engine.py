@@ -34,7 +34,6 @@ the clock read from each turn's timestamp.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +42,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.claims import Check, Claims, NumericClaim
+from grader.claims import Check, Claims
+from grader.interview.challenges import Challenger
 from grader.interview.coverage import Coverage
 from grader.interview.intents import IntentDetector, MessageIntents
 from grader.interview.probes import (
@@ -52,7 +52,6 @@ from grader.interview.probes import (
     Phase,
     PhaseId,
     Probe,
-    WeakClaim,
     choose,
     default_plan,
     is_covered,
@@ -93,8 +92,6 @@ ReplyKind = Literal[
 ]
 Analyse = Callable[[Transcript], tuple[Claims, list[Check]]]
 Clock = Callable[[], float]
-
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 class InterviewOver(RuntimeError):
@@ -215,16 +212,8 @@ Responder = Callable[["InterviewEngine", PlannedReply], str | None]
 instead, as a fallback (an exception's `replaced` attribute, if any, is recorded as the reason)."""
 
 
-def check_key(c: Check) -> str:
-    return f"{c.turn}:{c.quantity}:{c.claimed:g}"
-
-
 def _join(*parts: str | None) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
-
-
-def _same_figure(a: Check, b: Check) -> bool:
-    return a.unit == b.unit and abs(a.claimed - b.claimed) <= 1e-9 * max(1.0, abs(a.claimed))
 
 
 class InterviewEngine:
@@ -249,10 +238,7 @@ class InterviewEngine:
         self._facts = {f.topic: f for f in self.scenario.facts}
         self._outside = {o.id: o for o in self.plan.outside}
         self._detector = IntentDetector(self.scenario.facts, self.plan)
-        self._weak = [
-            (w, re.compile("|".join(w.patterns), re.I), re.compile("|".join(w.unless), re.I) if w.unless else None)
-            for w in self.plan.challenges.weak_claims
-        ]
+        self._challenger = Challenger(self.plan)
         self._t0 = clock()
         self._replay_at: float | None = None
         self.claims: Claims = Claims()
@@ -466,14 +452,14 @@ class InterviewEngine:
         n = len(self.transcript.turns)
         if intents.end:
             return self._closing()
+        if intents.has("questions_for_me") and self._at_end():
+            return self._closing(off.questions_for_me.at_end, intent="questions_for_me")
         if intents.wrap_up or (st.phase == "wrap_up" and st.wrap_up_asked):
             if st.wrap_up_asked:
                 return self._closing()
             self._enter("wrap_up")
             return self._wrap_up()
         if intents.has("questions_for_me"):
-            if self._at_end():
-                return self._closing(off.questions_for_me.at_end, intent="questions_for_me")
             lead = choose(off.questions_for_me.say, self.seed, n, "questions_for_me")
             return self._carry_on(intents, lead=lead, intent="questions_for_me")
         if intents.asks:
@@ -573,23 +559,21 @@ class InterviewEngine:
         return planned
 
     def _dont_know(self) -> PlannedReply:
-        """A pointer on the open question the first time, the next question after that."""
+        """A pointer on the open question if it has had none yet (a hint asked for counts), else the next topic."""
         off = self.plan.off_script.dont_know
         n = len(self.transcript.turns)
         probe, key = self._open_probe(), self.state.open_probe
-        if probe is not None and key is not None:
-            given = self.state.hints_by_probe.get(key, 0)
-            if given < len(probe.hints):
-                lead = choose(off.say, self.seed, n, "dont_know")
-                return PlannedReply(
-                    "off_script",
-                    _join(lead, probe.hints[given]),
-                    self.state.phase,
-                    hint_key=key,
-                    targets=probe.targets,
-                    intent="dont_know",
-                    keep_open=True,
-                )
+        if probe is not None and key is not None and not self.state.hints_by_probe.get(key, 0):
+            lead = choose(off.say, self.seed, n, "dont_know")
+            return PlannedReply(
+                "off_script",
+                _join(lead, probe.hints[0]),
+                self.state.phase,
+                hint_key=key,
+                targets=probe.targets,
+                intent="dont_know",
+                keep_open=True,
+            )
         if key is not None:
             self._give_up(key)
         planned = self._probe()
@@ -657,87 +641,17 @@ class InterviewEngine:
         time left is needed for the phases not yet visited); none in wrap-up."""
         if self.state.phase == "wrap_up":
             return None
-        found = self._misconception()
-        if found is None and not (self._served(self.state.phase) and self._short_of_time()):
-            found = self._follow_up() or self._weak_claim(intents)  # these give way to the phases still to visit
-        return found
-
-    def _numeric_claim(self, check: Check) -> NumericClaim | None:
-        numbers = self.claims.numbers
-        i = self.checks.index(check)
-        if len(numbers) == len(self.checks):
-            return numbers[i]
-        return None
-
-    def confirmed(self, check: Check) -> bool:
-        """The checker confirmed the same figure (value and unit) somewhere in the interview."""
-        return any(c.verdict == "correct" and _same_figure(c, check) for c in self.checks)
-
-    def _follow_up(self) -> PlannedReply | None:
-        """Ask the candidate to walk through a figure the checker found incorrect in the message just received,
-        quoting their own figure; never says it is wrong and never states the expected value. Only a figure
-        whose words name its quantity, never one the checker confirmed anywhere in the interview; each once, at
-        most `max_follow_ups` per interview, none for an error carried from an earlier one."""
-        st = self.state
-        if len(st.followed_up) >= self.plan.max_follow_ups:
+        st, ch = self.state, self._challenger
+        n, latest = len(self.transcript.turns), len(self.transcript.turns) - 1
+        found = ch.misconception(self.claims, latest, st.challenged, self.seed, n)
+        if found is None and not (self._served(st.phase) and self._short_of_time()):  # these give way to phases ahead
+            found = ch.follow_up(self.claims, self.checks, latest, st.followed_up, self.seed, n)
+            found = found or ch.weak_claim(intents.statements, st.challenged, self.seed, n)
+        if found is None:
             return None
-        latest = len(self.transcript.turns) - 1  # only numbers from the message just received
-        for c in self.checks:
-            if c.turn != latest or c.verdict != "incorrect" or c.consistent_with_earlier_error:
-                continue
-            key = check_key(c)
-            if key in st.followed_up or self.confirmed(c):
-                continue
-            claim = self._numeric_claim(c)
-            if claim is not None and claim.guessed:
-                continue
-            figure = _figure(c)
-            label = self.plan.quantity_labels.get(c.quantity or "", "")
-            phrase = f"{figure} {label}".strip()
-            template = choose(self.plan.follow_up, self.seed, len(self.transcript.turns), "follow_up")
-            text = template.replace("{figure}", phrase)
-            return PlannedReply("follow_up", text, st.phase, follow_key=key, question=text)
-        return None
-
-    def _misconception(self) -> PlannedReply | None:
-        st, ch = self.state, self.plan.challenges
-        if len(st.challenged) >= ch.max:
-            return None
-        latest = len(self.transcript.turns) - 1
-        for c in self.claims.concepts:
-            if c.turn != latest or c.level != "misconception":
-                continue
-            key = c.misconception or c.concept
-            if key in st.challenged:
-                continue
-            n = len(self.transcript.turns)
-            if key in ch.misconceptions:
-                text = choose(ch.misconceptions[key], self.seed, n, "misconception", key)
-            else:
-                label = self.plan.label(f"concept:{c.concept}")
-                text = choose(ch.misconception_other, self.seed, n, "misconception").replace("{topic}", label)
-            return PlannedReply("challenge", text, st.phase, challenge=key, question=text)
-        return None
-
-    def _weak_claim(self, intents: MessageIntents) -> PlannedReply | None:
-        st = self.state
-        if len(st.challenged) >= self.plan.challenges.max:
-            return None
-        best: tuple[tuple[int, int], WeakClaim] | None = None
-        for weak, rx, unless in self._weak:
-            if weak.id in st.challenged:
-                continue
-            for i, sentence in enumerate(intents.statements):
-                m = rx.search(sentence)
-                if m and not (unless is not None and unless.search(sentence)):
-                    if best is None or (i, m.start()) < best[0]:
-                        best = ((i, m.start()), weak)
-                    break
-        if best is None:
-            return None
-        weak = best[1]
-        text = choose(weak.phrasings, self.seed, len(self.transcript.turns), "weak", weak.id)
-        return PlannedReply("challenge", text, st.phase, challenge=weak.id, question=text)
+        if found.kind == "follow_up":
+            return PlannedReply("follow_up", found.text, st.phase, follow_key=found.key, question=found.text)
+        return PlannedReply("challenge", found.text, st.phase, challenge=found.key, question=found.text)
 
     # --- questions ---------------------------------------------------------------------------------------
 
@@ -1009,23 +923,3 @@ class InterviewEngine:
         if pending is not None:
             eng.commit(pending)
         return eng
-
-
-def _figure(check: Check) -> str:
-    """The candidate's figure as they wrote it in the quoted sentence, with the unit they used."""
-    token = None
-    for m in _NUMBER.finditer(check.quote):
-        try:
-            v = float(m.group().replace(",", ""))
-        except ValueError:
-            continue
-        if abs(v - check.claimed) <= 1e-9 * max(1.0, abs(check.claimed)):
-            token = m.group()
-            break
-    if token is None:
-        v = check.claimed
-        token = f"{v:,.0f}" if v == int(v) else f"{v:.6f}".rstrip("0").rstrip(".")
-    unit = check.unit.strip()
-    if not unit or unit == "count":
-        return token
-    return f"{token}{unit}" if unit == "%" else f"{token} {unit}"

@@ -122,6 +122,7 @@ class IntentDetector:
         self._off = {name: _any(getattr(off, name).patterns) for name in {*QUESTION_KINDS, *STATEMENT_KINDS}}
         self._withheld = _any(plan.withheld.patterns)
         self._outside = [(o.id, _any(o.patterns)) for o in plan.outside]
+        self._over_facts = {o.id for o in plan.outside if o.over_facts}
         self._phase_cues = [(p.id, _any(p.cues)) for p in plan.phases if p.cues]
 
     @staticmethod
@@ -201,18 +202,27 @@ class IntentDetector:
                 continue
             rhetorical = self._answered_after(sentences[k + 1 :])
             core = self._core(sentence)
+            if _hit(self._off["go_ahead"], core):  # "should I go into failures now?": permission, not a fact
+                if "go_ahead" not in off:
+                    off.append("go_ahead")
+                continue
+            kind = next((name for name in QUESTION_KINDS if _hit(self._off[name], core)), None)
             topics = self.fact_topics(sentence)
-            if not self.is_direct(sentence):  # a statement with a rising tone: only a new fact is answered
-                statements.append(sentence)
-                fresh = [t for t in topics if t not in already_asked and t not in facts]
-                facts.extend(fresh)
+            if set(self.outside_topics(core)) & self._over_facts:
+                topics = []
+            if not self.is_direct(sentence):
+                if kind is not None:  # "Any more questions for me?", "Sorry?"
+                    if kind not in off:
+                        off.append(kind)
+                    continue
+                statements.append(sentence)  # a statement with a rising tone: only a new fact is answered
+                facts.extend(t for t in topics if t not in already_asked and t not in facts)
                 continue
             if topics:
                 facts.extend(t for t in topics if t not in facts)
                 if self.asks_withheld(core):
                     withheld.append(sentence)
                 continue
-            kind = next((k for k in QUESTION_KINDS if _hit(self._off[k], core)), None)
             if kind is not None:
                 if kind not in off:
                     off.append(kind)

@@ -266,6 +266,7 @@ class Outside(_Strict):
     id: str
     patterns: list[str] = Field(min_length=1)
     say: list[str] = Field(min_length=1)
+    over_facts: bool = Field(False, description="when it matches, the sentence's fact topics are not answered")
 
     @model_validator(mode="after")
     def _valid(self) -> Outside:
