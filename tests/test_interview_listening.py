@@ -163,7 +163,8 @@ def test_a_topic_the_candidate_moves_to_is_followed() -> None:
     e.reply("All-reduce after every layer.")
     r = e.reply("If a GPU dies we detect it with heartbeats, fail over and resume from snapshots.")
     assert r.phase == "fault_tolerance" and r.intent == "follow_topic"
-    assert r.text.startswith(("You brought up", "Let's pick up on", "You mentioned"))
+    leads = [t.replace("{topic}", "failures") for t in default_plan().follow_topic]
+    assert r.text.startswith(tuple(leads)), r.text
     assert not set(r.targets) & {"concept:replica_failover", "concept:heartbeats", "concept:kv_snapshots"}
 
 
@@ -289,3 +290,17 @@ def test_a_hint_is_on_the_open_question_until_it_is_covered() -> None:
     e.reply("350 GB, 44 GB per GPU.")
     h = e.hint()
     assert h.text not in probe.hints and not [t for t in h.targets if t.startswith("quantity:weights")]
+
+
+def test_what_the_candidate_said_stops_a_question_even_when_the_extractor_missed_it() -> None:
+    """The issue's hint "think about running several copies of the whole model" after the candidate had said so:
+    with no claim at all from the extractor, the words "four such replicas" still settle the question."""
+    e = engine()  # no_analysis: the extractor reports nothing
+    in_phase(e, "parallelism_memory")
+    e.reply("I would run TP4 x PP2 inside one node, and four such replicas, one per node.")
+    scale_out = default_plan().phase("parallelism_memory").probes[-1]
+    assert scale_out.id == "scale_out"
+    texts = [e.hint().text for _ in range(3)] + [e.reply("Let me keep going.").text for _ in range(4)]
+    assert not set(texts) & {*scale_out.hints, *scale_out.phrasings}, texts
+    assert "parallelism_memory/scale_out" not in e.state.asked_probes
+    assert e.state.coverage.targets() == frozenset()  # what the candidate is shown as covered is the claims' alone

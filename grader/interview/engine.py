@@ -34,6 +34,7 @@ the clock read from each turn's timestamp.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -175,6 +176,7 @@ class InterviewState(BaseModel):
     hints_by_probe: dict[str, int] = Field(default_factory=dict)
     followed_up: list[str] = Field(default_factory=list, description="keys of incorrect checks followed up")
     challenged: list[str] = Field(default_factory=list, description="misconception and weak-claim ids questioned")
+    heard: list[str] = Field(default_factory=list, description="targets settled by the plan's `heard` words")
     wrap_up_asked: bool = False
     finished: bool = False
 
@@ -239,6 +241,7 @@ class InterviewEngine:
         self._outside = {o.id: o for o in self.plan.outside}
         self._detector = IntentDetector(self.scenario.facts, self.plan)
         self._challenger = Challenger(self.plan)
+        self._heard_rx = [(t, re.compile("|".join(p), re.I)) for t, p in self.plan.heard.items() if p]
         self._t0 = clock()
         self._replay_at: float | None = None
         self.claims: Claims = Claims()
@@ -369,6 +372,9 @@ class InterviewEngine:
             latest_turn=idx,
             aliases=self.plan.coverage_aliases,
         )
+        for t in self._heard(intents.statements):
+            if t not in st.heard:
+                st.heard.append(t)
         self._intents = intents
         self._tick()
         return self._decide(intents)
@@ -660,7 +666,11 @@ class InterviewEngine:
         return [*self.state.asked_probes, *self.state.given_up]
 
     def _covered(self) -> frozenset[str]:
-        return self.state.coverage.targets()
+        """What not to ask about: the claims' coverage, and the targets the candidate's words settled."""
+        return self.state.coverage.targets() | set(self.state.heard)
+
+    def _heard(self, statements: list[str]) -> list[str]:
+        return [t for t, rx in self._heard_rx if any(rx.search(s) for s in statements)]
 
     def _open_probe(self) -> Probe | None:
         """The probe last asked, if the candidate has not answered it and nothing it asks about is covered."""
@@ -755,13 +765,12 @@ class InterviewEngine:
         n = len(self.transcript.turns)
         key = probe_key(phase.id, probe.id)
         question = choose(probe.phrasings, self.seed, n, key)
-        raised = [t for t in new if target in self.plan.phases_of(t)]
-        if raised:
-            lead = choose(self.plan.follow_topic, self.seed, n, "follow").replace("{topic}", self.plan.label(raised[0]))
-            intent = "follow_topic"
-        else:
+        if intents.raised == target:  # named: the phase's own opening
             lead = choose(phase.intro, self.seed, n, phase.id, "intro") if phase.intro else None
             intent = "raise_topic"
+        else:
+            lead = choose(self.plan.follow_topic, self.seed, n, "follow").replace("{topic}", phase.area)
+            intent = "follow_topic"
         return PlannedReply(
             "probe", _join(lead, question), phase.id, probe=key, targets=probe.targets, question=question, intent=intent
         )

@@ -172,6 +172,7 @@ class Probe(_Targets):
 class Phase(_Targets):
     id: PhaseId
     title: str
+    area: str = Field(description="how the interviewer names the phase's subject ('failures')")
     minutes: PositiveFloat
     max_probes: PositiveInt = Field(3, description="planned questions asked in the phase before it moves on")
     intro: list[str] = Field(default_factory=list, description="said before the phase's first probe")
@@ -185,7 +186,7 @@ class Phase(_Targets):
 
     @model_validator(mode="after")
     def _probes_within_phase(self) -> Phase:
-        _placeholders(self.intro, where=f"phase {self.id} intro")
+        _placeholders([*self.intro, self.area], where=f"phase {self.id} intro")
         _compile_all(self.cues, f"phase {self.id} cues")
         ids = [p.id for p in self.probes]
         if len(ids) != len(set(ids)):
@@ -373,6 +374,9 @@ class InterviewPlan(_Strict):
         default_factory=dict,
         description="what else covers a plan target: 'kind:id' from the claims (concept, quantity, strategy) -> targets",
     )
+    heard: dict[str, list[str]] = Field(
+        default_factory=dict, description="target -> words that settle it for not asking (regex, statements only)"
+    )
     acknowledgements: Acknowledgements
     challenges: Challenges
     outside: list[Outside] = Field(default_factory=list)
@@ -403,6 +407,9 @@ class InterviewPlan(_Strict):
             _placeholders([t], ["figure"], where="follow_up")
         for t in self.topic_labels:
             _check_target(t)
+        for target, pats in self.heard.items():
+            _check_target(target)
+            _compile_all(pats, f"heard.{target}")
         for source, targets in self.coverage_aliases.items():
             if ":" not in source:
                 raise ValueError(f"coverage alias {source!r} must be kind:id")
