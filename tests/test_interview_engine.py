@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from grader.calculator import ServingConfig, reference
 from grader.claims import Check, Claims, ConceptClaim, NumericClaim
 from grader.errors import RubricError
 from grader.interview import InterviewEngine, InterviewOver, default_plan, load_plan
-from grader.interview.guards import forbidden_figures, leaks
+from grader.interview.guards import forbidden_figures, judges, leaks
 from grader.interview.intents import IntentDetector
 from grader.interview.probes import PHASE_ORDER
 from grader.loaders import load_transcript
@@ -65,16 +64,47 @@ def test_forbidden_list_is_derived_and_covers_the_known_figures() -> None:
     assert leaks("You have 4 nodes, 32 GPUs, at launch.", "") == []
 
 
-def test_no_phrasing_in_the_plan_states_a_reference_figure() -> None:
+def plan_texts() -> list[str]:
+    """Every sentence (or label) of the plan the interviewer may say, whatever section it is in."""
+    spoken = {
+        "phrasings", "hints", "intro", "say", "at_end", "move_on", "wrap_up", "closing", "assume", "follow_up",
+        "follow_topic", "generic_hints", "back_to_question", "ready", "misconception_other", "other",
+    }  # fmt: skip
+    out: list[str] = []
+
+    def walk(node: object, key: str = "") -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, "misconception" if key == "misconceptions" else "label" if key.endswith("_labels") else k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key in spoken | {"misconception", "label"}:
+            out.append(node)
+
+    walk(default_plan().model_dump())
+    return out
+
+
+def test_plan_texts_reach_every_section() -> None:
+    texts = plan_texts()
     plan = default_plan()
-    texts = [*plan.wrap_up, *plan.closing, *plan.cant_share, *plan.follow_up, *plan.generic_hints]
-    texts += list(plan.quantity_labels.values())
-    for ph in plan.phases:
-        texts += ph.intro
-        for p in ph.probes:
-            texts += [*p.phrasings, *p.hints]
-    for t in texts:
+    for must in (
+        plan.assume[0],
+        plan.cant_share[0],
+        plan.off_script.dont_know.move_on[0],
+        plan.challenges.misconceptions["single_gpu_fits"][0],
+        plan.acknowledgements.other[0],
+        plan.topic_labels["concept:nvlink"],
+    ):
+        assert must in texts
+    assert len(texts) > 250
+
+
+def test_no_phrasing_in_the_plan_states_a_reference_figure_or_a_verdict() -> None:
+    for t in plan_texts():
         assert not leaks(t, ""), t
+        assert judges(t, "") is None, t
 
 
 # --- a scripted candidate -------------------------------------------------------------------------------
@@ -172,7 +202,7 @@ def test_a_statement_reveals_nothing_and_the_question_reveals_the_fact() -> None
     ],
 )
 def test_question_intents(message: str, facts: list[str]) -> None:
-    d = IntentDetector(default_scenario().facts, default_plan().intents)
+    d = IntentDetector(default_scenario().facts, default_plan())
     assert list(d.detect(message).facts) == facts
 
 
@@ -188,9 +218,10 @@ def test_several_questions_in_one_message_get_each_answer() -> None:
 def test_a_question_outside_the_facts_asks_for_an_assumption(seed: int) -> None:
     e = engine(seed)
     r = e.reply("What GPU driver version do we run?")
-    assert r.kind == "cant_share"
-    assert r.text in default_plan().cant_share
+    assert r.kind == "assumption"
+    assert r.text in default_plan().assume
     assert "assum" in r.text.lower()
+    assert r.text not in default_plan().cant_share  # the refusal is for figures to work out only
 
 
 def test_budget_question_gets_the_cost_fact() -> None:
@@ -589,7 +620,7 @@ def test_no_reference_figure_leaks_across_200_seeded_runs() -> None:
             e.end()
             assert not leaks(e.transcript.turns[-1].content, said)
         assert len(checked) > 5
-    assert kinds >= {"fact", "probe", "follow_up", "hint", "cant_share", "wrap_up", "closing"}
+    assert kinds >= {"fact", "probe", "follow_up", "hint", "cant_share", "assumption", "wrap_up", "closing"}
 
 
 # --- the plan file --------------------------------------------------------------------------------------
@@ -613,17 +644,22 @@ def test_bad_plan_is_one_typed_error(tmp_path: Path) -> None:
         load_plan(bad)
 
 
-# --- speed ----------------------------------------------------------------------------------------------
+# --- cost ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("analyse", [no_analysis, None], ids=["stub-analyse", "real-analyse"])
-def test_reply_at_turn_30_is_fast(analyse) -> None:
-    e = engine(analyse=analyse) if analyse else engine(analyse=real_analyse)
-    lines = [x for pair in zip(STATEMENTS, QUESTIONS, strict=False) for x in pair] * 2
-    for line in lines[:29]:
+def test_each_answer_is_analysed_once_and_nothing_else_is() -> None:
+    """Live grading is the per-turn cost: one `analyse` per candidate message, none for hints or the end."""
+    calls: list[int] = []
+
+    def counting(t: Transcript) -> tuple[Claims, list[Check]]:
+        calls.append(len(t.turns))
+        return real_analyse(t)
+
+    e = engine(analyse=counting)
+    lines = [x for pair in zip(STATEMENTS, QUESTIONS, strict=False) for x in pair][:12]
+    for line in lines:
         e.reply(line)
-    assert not e.finished
-    t0 = time.perf_counter()
-    e.reply(lines[29])
-    assert len([t for t in e.transcript.turns if t.role == "candidate"]) == 30
-    assert time.perf_counter() - t0 < 0.1
+    e.hint()
+    e.end()
+    assert len(calls) == len(lines)
+    assert calls == sorted(calls)  # each call sees the transcript with the new message in it

@@ -135,3 +135,22 @@ def test_the_offline_engines_own_phrasings_pass_the_guards() -> None:
             checked += 1
         e.commit(planned)
     assert checked >= 5
+
+
+@pytest.mark.parametrize(
+    ("reply", "flagged"),
+    [
+        ("That's correct. How would you place the stages?", True),
+        ("Well done! Now the KV cache.", True),
+        ("That is wrong; try again.", True),
+        ("OK, that's the weights sized. How would you place the stages?", False),
+        ("What could go wrong when a GPU dies?", False),  # the planned turn says it
+    ],
+)
+def test_a_verdict_on_the_answer_is_refused(reply: str, flagged: bool) -> None:
+    from grader.interview.guards import judges
+
+    planned = "What could go wrong when a GPU dies?"
+    assert (judges(reply, planned) is not None) is flagged
+    if flagged:
+        assert "judges the answer" in (check_reply(reply, context(planned)) or "")

@@ -353,6 +353,27 @@ def test_instructions_go_in_the_user_message_for_servers_that_drop_system_messag
 def test_a_question_the_scenario_cannot_answer_is_the_engines_too(server: FakeOpenAIServer) -> None:
     e = _engine(seed=2)
     reply = _llm(e, server.base_url).reply("What GPU driver version do the nodes run?")
-    assert reply.kind == "cant_share" and reply.source == "offline" and not reply.fell_back
+    assert reply.kind == "assumption" and reply.source == "offline" and not reply.fell_back
     assert reply.text == _offline_reply(2, ["What GPU driver version do the nodes run?"])
     assert server.count == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Can you repeat the question?", "Can we use H100s?", "How much memory do the weights need?", "Let me think."],
+)
+def test_off_script_turns_are_the_engines_words_too(server: FakeOpenAIServer, line: str) -> None:
+    e = _engine(seed=2)
+    reply = _llm(e, server.base_url).reply(line)
+    assert reply.kind in ("repeat", "assumption", "cant_share", "off_script")
+    assert reply.source == "offline" and not reply.fell_back and server.count == 0
+    assert reply.text == _offline_reply(2, [line])
+
+
+def test_a_worded_challenge_that_judges_the_answer_is_replaced(server: FakeOpenAIServer) -> None:
+    line = "Kubernetes will scale automatically."
+    server.enqueue_stream(["That's correct! ", "But what would Kubernetes scale here?"])
+    _e, stream, _tokens, _ = _guarded(server, line=line)
+    assert stream.reply is not None and stream.reply.kind == "challenge"
+    assert stream.reply.replaced is not None and "judges" in stream.reply.replaced
+    assert stream.reply.text == _offline_reply(1, [line])

@@ -5,7 +5,8 @@ do the nodes have?", one streamed 14,000 characters of repeated, off-topic, many
 So every LLM reply is bounded while it streams (`ReplyLimits`: a token cap, sent to the server and counted on
 the stream, and a wall-clock cap) and checked before it is recorded (`check_reply`): not empty; not degenerate
 (repetition, echoing the conversation, another language or script than the candidate's, far longer than the
-planned turn, more questions than planned); no reference figure the candidate has not said (`leaks`, the same
+planned turn, more questions than planned); no verdict on the answer ("that's correct", "well done"); no
+reference figure the candidate has not said (`leaks`, the same
 check the offline engine's tests apply to every phrasing); no number that is neither in the planned turn nor
 said before in the interview. A reply that fails is replaced by the offline wording of the same planned turn;
 the reason is recorded on the turn.
@@ -187,6 +188,24 @@ def other_language(text: str, ctx: ReplyContext) -> str | None:
     return None
 
 
+_VERDICT = re.compile(
+    r"\b(correct(ly)?|incorrect(ly)?|wrong|mistaken|spot on|well done|good job|great (answer|job|point)|"
+    r"exactly right|(that'?s|you'?re|that is|you are|is|are) (right|correct|wrong)|perfect(ly)?|excellent)\b",
+    re.IGNORECASE,
+)
+
+
+def judges(text: str, planned: str) -> str | None:
+    """A verdict on the candidate's answer ("that's correct", "well done", "wrong") the planned turn does not
+    make: the interviewer never grades aloud."""
+    said = {m.group(0).lower() for m in _VERDICT.finditer(text)}
+    allowed = {m.group(0).lower() for m in _VERDICT.finditer(planned)}
+    extra = sorted(said - allowed)
+    if extra:
+        return f"judges the answer ({', '.join(extra)})"
+    return None
+
+
 def too_many_questions(text: str, planned: str) -> str | None:
     asked, planned_n = text.count("?"), planned.count("?")
     if asked > max(planned_n, 1) + 1:
@@ -220,6 +239,7 @@ def check_reply(text: str, ctx: ReplyContext, limits: ReplyLimits | None = None)
         lambda: other_language(text, ctx),
         lambda: echoes(text, ctx),
         lambda: too_many_questions(text, ctx.planned),
+        lambda: judges(text, ctx.planned),
     ):
         reason = check()
         if reason:

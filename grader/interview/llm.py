@@ -4,12 +4,13 @@ The engine stays the source of truth: it records the candidate's message first (
 is lost), plans the reply (facts asked for, probe, follow-up, wrap-up), and the model only rephrases that plan
 under prompts/interviewer_system.md. A weak model cannot wreck the interview:
 
-- the answer to a clarifying question (the facts asked for, or "that is not something I can share") comes
-  from the engine, word for word; the model is not asked;
+- the answer to a clarifying question (the facts asked for, an assumption to state, the refusal of a figure
+  to work out), a hint, a repeated question and an off-script aside come from the engine, word for word; the
+  model is not asked;
 - each streamed reply is capped in tokens (sent as `max_tokens` and counted on the stream) and in wall-clock
   time, and stopped early once it is already too long or degenerate (`guards.check_partial`);
 - the finished reply is checked before it is recorded (`guards.check_reply`: empty, repetitive, another
-  language, far longer than planned, a reference figure or a number nobody said).
+  language, far longer than planned, a verdict on the answer, a reference figure or a number nobody said).
 
 A reply that fails, and any failure of the endpoint before or during the stream, records the offline wording
 of the same planned turn instead; the `Reply` says `fell_back=True` and, for a failed check, `replaced=<why>`,
@@ -42,8 +43,10 @@ log = logging.getLogger(__name__)
 PROMPT_NAME = "interviewer_system"
 
 #: Planned turns whose text the engine gives verbatim. An answer to a clarifying question (the facts asked
-#: for, or that the scenario does not say) is never the model's to word: it could only add facts that are wrong.
-ENGINE_WORDED = frozenset({"fact", "cant_share", "hint"})
+#: for, an assumption to state, the refusal of a figure to work out) is never the model's to word: it could
+#: only add facts that are wrong. Nor are hints, a repeated question or an off-script aside (small talk, a
+#: pause, the time left): their words are the point, and a model adds nothing to them but risk.
+ENGINE_WORDED = frozenset({"fact", "assumption", "cant_share", "hint", "repeat", "off_script"})
 
 
 def _render(name: str, **variables: object) -> str:
@@ -266,7 +269,7 @@ class LLMInterviewer:
         facts = "\n".join(f"- {f.topic}: {f.answer}" for f in eng.scenario.facts)
         cov = next(c for c in eng.phase_coverage() if c.phase == planned.phase)
         coverage = f"covered: {', '.join(cov.covered) or 'nothing yet'}\nmissing: {', '.join(cov.missing) or 'nothing'}"
-        cant_share = choose(eng.plan.cant_share, eng.seed, len(eng.transcript.turns), "cant_share")
+        assume = choose(eng.plan.assume, eng.seed, len(eng.transcript.turns), "assume")
         return _render(
             PROMPT_NAME,
             opening_prompt=eng.scenario.opening_prompt,
@@ -275,7 +278,7 @@ class LLMInterviewer:
             phase_title=eng.plan.phase(planned.phase).title,
             time_status=eng.time_status().describe(),
             coverage=coverage,
-            cant_share=cant_share,
+            assume=assume,
             next_kind=planned.kind,
             next_step=planned.text,
         )
