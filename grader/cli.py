@@ -153,7 +153,9 @@ def _calc_arguments(p: argparse.ArgumentParser) -> None:
     hw.add_argument("--utilisation", type=_fraction, metavar="F", help="share of peak FLOPS in prefill (1.0)")
     hw.add_argument("--activations-gb", type=_non_negative_float, metavar="F", help="activation budget (5)")
     out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="print {name: {label, value, unit, formula}}")
+    out.add_argument(
+        "--json", action="store_true", help="print {id: {label, value, unit, formula, band, conventions, ...}}"
+    )
     out.add_argument("--plain", action="store_true", help="plain text even on a terminal")
 
 
@@ -166,6 +168,8 @@ def calc_overrides(args: argparse.Namespace) -> dict[str, object]:
             overrides[field] = value * scale if scale != 1 else value
     if "link_bandwidth" in overrides and "pp_link_bandwidth" not in overrides:
         overrides["pp_link_bandwidth"] = overrides["link_bandwidth"]
+    if "activation_bytes" in overrides:  # a budget given is the deployment's own, as a candidate's stated one is
+        overrides["stated_activation_bytes"] = overrides["activation_bytes"]
     return overrides
 
 
@@ -173,7 +177,7 @@ def _calc(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from grader import calc_table
-    from grader.calculator import ServingConfig, reference
+    from grader.calculator import ServingConfig
 
     try:
         cfg = ServingConfig.from_scenario(**calc_overrides(args))
@@ -182,13 +186,13 @@ def _calc(args: argparse.Namespace) -> int:
         field = ".".join(str(p) for p in first["loc"])
         flag = next((f"--{d.replace('_', '-')}" for d, (f, _) in _CALC_FIELDS.items() if f == field), field)
         raise ConfigError(f"{flag}: {first['msg']}") from None
-    quantities = reference(cfg)
+    rows = calc_table.evaluate(cfg)  # every quantity of the registry
     if args.json:
-        print(json.dumps(calc_table.to_json(quantities), indent=2))
+        print(json.dumps(calc_table.to_json(rows), indent=2))
     elif args.plain:
-        sys.stdout.write(calc_table.render_text(cfg, quantities))
+        sys.stdout.write(calc_table.render_text(cfg, rows))
     else:
-        calc_table.print_table(cfg, quantities)
+        calc_table.print_table(cfg, rows)
     return 0
 
 

@@ -229,6 +229,8 @@ def _handoff_time(c: ServingConfig) -> list[tuple[float, str]]:
         (c.ib_bandwidth, "InfiniBand HDR per GPU"),
         (c.ib_bandwidth * c.tp, "InfiniBand, scattered over the TP group's NICs"),
     )
+    if c.pp_link_bandwidth not in {bw for bw, _ in options}:  # a stage link given outright (`calc --pp-link-gbps`)
+        options = (*options, (c.pp_link_bandwidth, "the stage link"))
     return [(nbytes / bw, f"{nbytes / 1e3:.0f} KB / {bw / 1e9:g} GB/s ({label})") for bw, label in options]
 
 
@@ -299,11 +301,27 @@ def _prefill_flops(c: ServingConfig) -> list[tuple[float, str]]:
 
 
 def _prefill_floor(c: ServingConfig) -> list[tuple[float, str]]:
-    """A prompt through the stages in turn, each on its tp GPUs: 2P x tokens / (tp x peak)."""
-    return [
-        (calc.prefill_flops(params=c.params, tokens=t) / (c.tp * c.fp16_flops), f"2P x {label} / (tp x peak)")
+    """A prompt's prefill at peak: through the stages in turn, each on its tp GPUs (2P x tokens / (tp x peak));
+    with pipeline stages, also chunked so every stage works at once (2P x tokens / (tp x pp x peak), what a
+    chunked, pipelined prefill approaches); and at a share of peak when one is given (`calc --utilisation`)."""
+    shares = (1.0, c.utilisation) if c.utilisation < 1 else (1.0,)
+    out = [
+        (
+            calc.prefill_flops(params=c.params, tokens=t) / (c.tp * c.fp16_flops * u),
+            f"2P x {label} / (tp x peak)" if u == 1 else f"2P x {label} / (tp x {u:.0%} of peak)",
+        )
+        for u in shares
         for t, label in _prefill_tokens(c)
     ]
+    if c.pp > 1:
+        out += [
+            (
+                calc.prefill_flops(params=c.params, tokens=t) / (c.tp * c.pp * c.fp16_flops),
+                f"2P x {label} / (tp x pp x peak), chunked",
+            )
+            for t, label in _prefill_tokens(c)
+        ]
+    return out
 
 
 def _prefill_estimate(c: ServingConfig) -> Band:
@@ -1441,9 +1459,7 @@ _ALL: list[Quantity] = [
         "Decode batch where compute catches up",
         "count",
         "derived",
-        lambda c: (
-            calc.compute_bound_batch(peak_flops=c.fp16_flops, hbm_bandwidth=c.hbm_bandwidth, weight_bytes=_wb(c)) * 2
-        ),
+        lambda c: calc.compute_bound_batch(peak_flops=c.fp16_flops, hbm_bandwidth=c.hbm_bandwidth, weight_bytes=_wb(c)),
         ("weight_precision",),
         ("roofline", "compute"),
         (),

@@ -570,6 +570,23 @@ CASES = [
         "correct",
         approx=True,
     ),
+    c(
+        "target_said_as_a_budget",
+        "With TP4 x PP2, with a few prompts queued the 2-second TTFT budget disappears.",
+        2,
+        "s",
+        "ttft_target",
+        "correct",
+    ),
+    c(
+        "chunked_prefill_under_pp",
+        "With TP4 x PP2 and chunked prefill, a 1K prompt takes about 0.3 s at peak.",
+        0.3,
+        "s",
+        "ttft",  # above the chunked floor (0.287 s), inside the realistic range
+        "correct",
+        approx=True,
+    ),
 ]
 
 
