@@ -341,12 +341,13 @@ def _scores(categories: dict[str, CategoryScore]) -> str:
     align = ["---", "---", "---:", "---"] + (["---", "---"] if overrides else [])
     rows: list[list[str]] = []
     for cat_id, cat in categories.items():
+        single = list(cat.subscores) == [cat_id]  # its one sub-criterion's row, just below, shows the band
         rows.append(
             [
                 f"**{inline(category_label(cat_id))}**",
                 "",
                 f"**{num(cat.score)}/{num(cat.max)}**",
-                inline(cat.band or ""),
+                "" if single else inline(cat.band or ""),
             ]
             + (["", ""] if overrides else [])
         )
@@ -394,6 +395,40 @@ def _evidence(categories: dict[str, CategoryScore]) -> str:
     return "## Evidence\n\n" + "\n\n".join(blocks) if blocks else ""
 
 
+_LINKS = {"nvlink": "NVLink", "ib": "InfiniBand", "pcie": "PCIe"}
+
+
+def assumptions_text(assumptions: dict[str, object]) -> str:
+    """The configuration a figure was checked under, as a person writes it: "TP4, PP2, batch 32, context
+    2,048, INT8 weights, activations 5 GB" (unescaped)."""
+
+    def one(key: str, v: object) -> str:
+        n = v if isinstance(v, int | float) else None
+        if key in ("tp", "pp", "dp"):
+            return f"{key.upper()}{v}"
+        if key == "weight_precision":
+            return f"{str(v).upper()} weights"
+        if key == "kv_precision":
+            return f"{str(v).upper()} KV cache"
+        if key == "activation_bytes" and n is not None:
+            return f"activations {amount(float(n), 'B')}"
+        if key == "link":
+            return f"over {_LINKS.get(str(v), str(v))}"
+        words = {
+            "batch": "batch {}",
+            "context": "context {}",
+            "comm_batch": "{} sequences per step",
+            "micro_batches": "{} micro-batches",
+            "prefill_tokens": "prefill of {} tokens",
+            "kv_heads": "{} KV heads",
+            "gpus_in_view": "{} GPUs",
+        }
+        shown = f"{n:,.0f}" if n is not None and float(n).is_integer() else str(v)
+        return words[key].format(shown) if key in words else f"{key.replace('_', ' ')} {shown}"
+
+    return ", ".join(one(str(k), v) for k, v in assumptions.items())
+
+
 def check_diagnosis(c: Check) -> str:
     """The diagnosis column: the convention a right figure used, the earlier error a figure follows from."""
     diagnosis = plain(c.diagnosis or "")
@@ -413,7 +448,7 @@ def _checks(checks: list[Check]) -> str:
     align = ["---:", "---:", "---", "---:", "---:", ":---:", "---", "---", "---"]
     rows = []
     for n, c in enumerate(checks, start=1):
-        assumed = ", ".join(f"{inline(str(k))}={inline(str(v))}" for k, v in c.assumptions.items())
+        assumed = inline(assumptions_text(c.assumptions))
         rows.append(
             [
                 str(n),
