@@ -472,7 +472,7 @@ def draw_review(path: Path, machine: Report, overrides: list[Override]) -> None:
         machine_text = inline(score_text(was.score, was.max, was.band)) if was else "—"
         st.markdown(
             f"✎ **{inline(category_label(ov.category))} › {inline(sub_name(ov.category, ov.subcriterion))}**: "
-            f"{num(ov.score)} (machine {machine_text}){who} — {inline(ov.note)}"
+            f"{num(ov.score)}{who}; machine {machine_text} — {inline(ov.note)}"
         )
         st.button(
             "Remove",

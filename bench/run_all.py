@@ -32,6 +32,7 @@ def plan(quick: bool, real_llm: bool = False) -> list[tuple[str, list[str]]]:
         ("bench_batch_workers.py", ["--runs", "2" if quick else "3"]),
         ("bench_llm_workers.py", []),
         ("bench_interviewer.py", ["--runs", "3" if quick else "5"]),
+        ("bench_app_pages.py", ["--runs", "3" if quick else "5"]),
         *extra,
     ]
 

@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
             sid = sid_url.split("session=")[-1]
             page.goto(f"{server.url}replay?file=sessions/{sid}.yaml&turn=1")
             page.get_by_text("Nothing graded comes from this turn.").wait_for()
+            chosen = page.get_by_role("combobox", name="Transcript").input_value()
+            if f"sessions/{sid}.yaml" not in chosen:
+                raise RuntimeError(f"Replay opened {chosen!r}, not the session sessions/{sid}.yaml")
             for _ in range(12):
                 page.get_by_role("button", name="Next turn with findings ▶▶").click()
                 page.wait_for_timeout(500)

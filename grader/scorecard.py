@@ -633,7 +633,7 @@ def _text_override(sub: SubScore) -> str:
     assert sub.override is not None
     who = f" by {one_line(str(sub.override['reviewer']))}" if sub.override.get("reviewer") else ""
     machine = score_text(machine_score(sub), sub.max, machine_band(sub))
-    return f"reviewed{who} (machine {machine}): {one_line(str(sub.override.get('note') or ''))}"
+    return f"reviewed{who}; machine {machine}: {one_line(str(sub.override.get('note') or ''))}"
 
 
 def _wrap(text: str, width: int, indent: str = "  ") -> list[str]:

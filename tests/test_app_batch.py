@@ -165,7 +165,11 @@ def test_sessions_and_uploads_are_left_out_unless_asked_for(tmp_path: Path) -> N
     at.checkbox(key="batch_uploaded").check().run()
     at.button(key="batch_grade").click().run()
     files = sorted(at.dataframe[0].value["file"])
-    assert files == ["transcripts/project.yaml", "transcripts/sessions/done.yaml", "transcripts/uploads/qa-0123456789.txt"]
+    assert files == [
+        "transcripts/project.yaml",
+        "transcripts/sessions/done.yaml",
+        "transcripts/uploads/qa-0123456789.txt",
+    ]
     assert "transcripts/sessions/going.yaml" not in files, "an interview still going has nothing to grade yet"
 
 
@@ -202,7 +206,9 @@ def test_the_cli_batch_applies_overrides_and_regrades_when_they_change(tmp_path:
     shutil.copy(DATA / "good" / "project.yaml", tmp_path / "project.yaml")
     first = grade_batch([str(tmp_path / "project.yaml")], tmp_path / "out", progress=False).rows[0]
     assert first.overrides == 0 and first.machine_total is None
-    cat_id, cat = next(iter(Report.model_validate_json((tmp_path / "out" / "project.json").read_text()).categories.items()))
+    cat_id, cat = next(
+        iter(Report.model_validate_json((tmp_path / "out" / "project.json").read_text()).categories.items())
+    )
     sub_id = next(iter(cat.subscores))
     save_overrides(tmp_path / "project.yaml", [Override(category=cat_id, subcriterion=sub_id, score=0, note="n")])
     second = grade_batch([str(tmp_path / "project.yaml")], tmp_path / "out", progress=False).rows[0]

@@ -16,10 +16,10 @@ from streamlit.testing.v1 import AppTest
 
 from app_ui import resources
 from grader.interview import InterviewEngine
+from grader.labels import category_label, criterion_label, quantity_label
 from grader.loaders import load_transcript
 from grader.overrides import load_overrides, sidecar_path
 from grader.pipeline import grade_transcript
-from grader.labels import category_label, criterion_label, quantity_label
 from grader.scorecard import inline
 from grader.store import save_transcript_atomic
 
@@ -138,7 +138,7 @@ def test_evidence_links_each_quote_to_its_turn(folder: Path) -> None:
     machine = grade_transcript(load_transcript(folder / "project.yaml"))
     ev = next(e for c in machine.categories.values() for s in c.subscores.values() for e in s.evidence)
     at = replay({"file": "project.yaml"})
-    block = next(m for m in at.markdown if "target=\"_self\"" in m.value)
+    block = next(m for m in at.markdown if 'target="_self"' in m.value)
     link = f'<a href="replay?file=project.yaml&amp;turn={ev.turn + 1}" target="_self">turn {ev.turn + 1}</a>'
     assert link in block.value
     assert block.value.count(f"“{inline(ev.quote)}”") <= len(machine.categories), "a quote once per criterion"
@@ -176,7 +176,7 @@ def test_override_saved_to_sidecar_reloaded_and_exported(folder: Path, downloads
     fresh = replay({"file": "project.yaml"})  # a new browser session: the override comes from the sidecar
     text = shown(fresh)
     assert "Turn 3 shows the reasoning the rules missed." in text
-    assert f"(machine {sub.score:g}/{sub.max:g}" in text
+    assert f"(ana); machine {sub.score:g}/{sub.max:g}" in text
     assert inline(criterion_label(cat_id, sub_id)) in text and inline(category_label(cat_id)) in text
     total = next(m for m in fresh.metric if m.label == "Total")
     assert total.delta is not None and "after review" in total.delta

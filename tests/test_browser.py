@@ -67,8 +67,8 @@ def chromium_page(sync_api: Any, outside: list[str]) -> Iterator[Any]:
             browser.close()
 
 
-# Elements whose text is cut with an ellipsis (select values, button labels, metric values, tab names) and
-# whose text does not fit: what a reader sees as "Strong ..." or "Bandwidth calculatic".
+# Elements whose text is cut with an ellipsis (button labels, metric values, tab names) and select boxes whose
+# value does not fit: what a reader sees as "Strong ..." or "Bandwidth calculatic".
 CUT_TEXT = """() => {
   const cut = [];
   for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
@@ -77,6 +77,13 @@ CUT_TEXT = """() => {
         && (style.textOverflow === 'ellipsis' || style.overflowX === 'hidden')
         && !el.closest('[data-testid="stDataFrame"], [data-testid="stVerticalBlockBorderWrapper"][style*="height"]'))
       cut.push((el.innerText || '').trim().slice(0, 60));
+  }
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const el of document.querySelectorAll('[data-testid="stMain"] input[role="combobox"]')) {
+    const style = getComputedStyle(el);
+    ctx.font = style.font;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (el.clientWidth > 0 && ctx.measureText(el.value).width > room + 1) cut.push(el.value.slice(0, 60));
   }
   return cut;
 }"""

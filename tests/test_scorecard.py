@@ -276,7 +276,7 @@ def test_plain_text_scorecard_has_no_markup_and_no_control_characters() -> None:
     assert text.startswith("Scorecard: cand-042\n")
     assert "Total 72.5/100 · Level L5 · Recommendation Hire" in text
     assert "|---" not in text and "**" not in text and "## " not in text and "\x1b" not in text
-    assert "Justification" in text and "reviewed by ana (machine 6/15 (partial)): argued latency well" in text
+    assert "Justification" in text and "reviewed by ana; machine 6/15 (partial): argued latency well" in text
     assert "turn   6  ✗" in text, "checks that are not correct are listed with their turn, counted from 1"
     assert "No fault tolerance: turn 8" in text
     assert max(len(line) for line in text.splitlines()) <= 100
