@@ -89,28 +89,25 @@ def folder_input(folder: str, root: Path) -> Path:
     return path if path.is_absolute() else root / path
 
 
+TABLE_WIDTHS = {"file": 250, "total": 55, "machine": 65, "level": 72, "recommendation": 100, "category": 62}
+"""Column widths in px: with six categories and a machine column, 914 px, inside the 940 px a 1,400 px window
+gives the page beside the sidebar, so the table never scrolls sideways."""
+
+
 def rows_frame(rows: Sequence[BatchRow]) -> pd.DataFrame:
-    """The table: one row per transcript, narrow enough for the page without scrolling sideways: short
-    category headers (the full names are their tooltips), no id beside the file, the extractor only when it is
-    not the same for every row, the machine's total only when a reviewer changed one, the error column only
-    when there is an error."""
+    """The table: one row per transcript, narrow enough for the page without scrolling sideways: the file,
+    the total (and the machine's, when a reviewer changed one), level, recommendation, and the categories under
+    short headers (the full names are their tooltips). An error row says "error" as its level (the messages are
+    listed under the table); flags, wrong figures and the extractor are in summary.csv and in each report."""
     cats = category_columns(rows)
     reviewed = any(r.overrides for r in rows)
-    errors = any(not r.ok for r in rows)
-    extractors = {r.extractor for r in rows if r.ok}
     records: list[dict[str, Any]] = []
     for r in rows:
         rec: dict[str, Any] = {"file": r.file, "total": r.total}
         if reviewed:
             rec["machine"] = r.machine_total if r.overrides else r.total
-        rec.update({"level": r.level, "recommendation": r.recommendation})
+        rec.update({"level": r.level if r.ok else "error", "recommendation": r.recommendation})
         rec.update({category_short(c): r.categories.get(c) for c in cats})
-        rec["flags (red/green)"] = f"{r.red_flags}/{r.green_flags}" if r.ok else None
-        rec["wrong figures"] = r.incorrect_checks
-        if len(extractors) > 1 or any(r.fallback for r in rows):
-            rec["extractor"] = r.extractor
-        if errors:
-            rec["error"] = r.error
         records.append(rec)
     columns = [
         "file",
@@ -119,10 +116,6 @@ def rows_frame(rows: Sequence[BatchRow]) -> pd.DataFrame:
         "level",
         "recommendation",
         *(category_short(c) for c in cats),
-        "flags (red/green)",
-        "wrong figures",
-        *(["extractor"] if len(extractors) > 1 or any(r.fallback for r in rows) else []),
-        *(["error"] if errors else []),
     ]
     return pd.DataFrame.from_records(records, columns=columns)
 
@@ -248,24 +241,28 @@ def draw_outcome(outcome: BatchOutcome) -> None:
     m4.metric("Mean total", f"{sum(totals) / len(totals):.1f}" if totals else "—", border=True)
     reviewed = sum(1 for r in rows if r.overrides)
     note = f" {reviewed} with reviewer overrides from Replay: their total is the reviewed one." if reviewed else ""
-    extractors = sorted({r.extractor for r in rows if r.ok and r.extractor})
-    st.caption(f"Graded in {outcome.seconds:.1f} s with the {', '.join(extractors) or 'rules'} extractor.{note}")
+    extractors = sorted({r.extractor for r in rows if r.ok and r.extractor and not r.fallback})
+    fallbacks = [r.file for r in rows if r.ok and r.fallback]
+    if fallbacks:
+        note += f" The rules fallback graded {len(fallbacks)} (the LLM failed): {', '.join(fallbacks)}."
+    st.caption(
+        f"Graded in {outcome.seconds:.1f} s with the {', '.join(extractors) or 'rules'} extractor.{note} Flags, "
+        "wrong figures and every sub-score are in summary.csv and the reports."
+    )
     df = rows_frame(rows)
-    number = st.column_config.NumberColumn(format="%g", width=55)
+    w = TABLE_WIDTHS
     config: dict[str, Any] = {
-        "file": st.column_config.TextColumn(width=190),
-        "total": number,
-        "machine": st.column_config.NumberColumn("machine", format="%g", width=65, help="before reviewer overrides"),
-        "level": st.column_config.TextColumn(width=70),
-        "recommendation": st.column_config.TextColumn("recommend.", width=95, help="recommendation"),
-        "flags (red/green)": st.column_config.TextColumn("flags", width=50, help="red / green flags"),
-        "wrong figures": st.column_config.NumberColumn("wrong", format="%g", width=50, help="incorrect figures"),
-        "extractor": st.column_config.TextColumn(width=90),
-        "error": st.column_config.TextColumn(width=200),
+        "file": st.column_config.TextColumn(width=w["file"]),
+        "total": st.column_config.NumberColumn(format="%g", width=w["total"]),
+        "machine": st.column_config.NumberColumn(
+            "machine", format="%g", width=w["machine"], help="the total before reviewer overrides"
+        ),
+        "level": st.column_config.TextColumn(width=w["level"]),
+        "recommendation": st.column_config.TextColumn("recommend.", width=w["recommendation"], help="recommendation"),
     }
     for c in category_columns(rows):
         config[category_short(c)] = st.column_config.NumberColumn(
-            format="%g", width=62, help=f"{category_label(c)} (points)"
+            format="%g", width=w["category"], help=f"{category_label(c)} (points)"
         )
     st.dataframe(df, hide_index=True, column_config=config, width="stretch", height=38 + 35 * min(len(df), 20))
     chart = totals_histogram(rows)

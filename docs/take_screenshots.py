@@ -21,6 +21,7 @@ Timings, measured in the page with `performance.now()` (0 = navigation start):
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import sys
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(12):
                 page.get_by_role("button", name="Next turn with findings ▶▶").click()
                 page.wait_for_timeout(500)
-                if page.locator('[data-testid="stMarkdownContainer"]', has_text="claimed").count():
+                if page.locator('[data-testid="stMarkdownContainer"] li', has_text=re.compile(r"claimed \d")).count():
                     break
             page.get_by_role("combobox", name="Category").click()
             page.get_by_role("option", name="Parallelism Strategy").click()
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             page.get_by_label("Reviewer (optional)").fill("lead")
             page.get_by_role("button", name="Save override").click()
             page.get_by_text("Saved: Parallelism").first.wait_for()
+            page.get_by_text(re.compile(r"^Evidence \(")).first.click()  # open: quotes, points, turn links
             page.wait_for_timeout(800)
             shoot(page, args.out / "replay.png")
 

@@ -56,7 +56,7 @@ def test_three_uploads_make_three_rows(downloads: dict[str, Any]) -> None:
     table = at.dataframe[0].value
     assert len(table) == 3
     assert list(table["file"]) == THREE, "uploads are listed by their own names, not a temp path"
-    assert "error" not in table.columns, "no error column when nothing failed"
+    assert "error" not in set(table["level"]), "nothing failed"
     assert {m.label: m.value for m in at.metric}["Transcripts"] == "3"
 
     rows = list(csv.DictReader(io.StringIO(downloads["summary.csv"])))
@@ -101,7 +101,7 @@ def test_a_bad_file_is_an_error_row_not_a_crash() -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 2
-    assert table["error"].notna().sum() == 1
+    assert list(table["level"]).count("error") == 1
     assert any("yaml_syntax.yaml" in w.value for w in at.warning)
 
 
@@ -241,6 +241,7 @@ def test_files_are_shown_relative_to_what_was_given(tmp_path: Path) -> None:
 
 
 def test_table_has_a_short_column_per_category_and_nothing_it_does_not_need(tmp_path: Path) -> None:
+    from app_pages.batch import TABLE_WIDTHS
     from grader.labels import category_short
 
     result = grade_batch([str(DATA / "good" / "project.yaml")], tmp_path / "out", progress=False)
@@ -253,11 +254,11 @@ def test_table_has_a_short_column_per_category_and_nothing_it_does_not_need(tmp_
         "level",
         "recommendation",
         *(category_short(c) for c in cats),
-        "flags (red/green)",
-        "wrong figures",
-    ], "no id beside the file, no extractor all rows share, no machine total or error column with none to show"
+    ], "no id beside the file, no machine total when no reviewer changed one"
     bad = grade_batch([str(DATA / "bad" / "yaml_syntax.yaml")], tmp_path / "out2", progress=False).rows
-    assert "error" in rows_frame([*result.rows, *bad]).columns
+    assert list(rows_frame([*result.rows, *bad])["level"]) == [result.rows[0].level, "error"]
+    widest = sum(TABLE_WIDTHS[k] for k in ("file", "total", "machine", "level", "recommendation"))
+    assert widest + len(cats) * TABLE_WIDTHS["category"] <= 940, "fits beside the sidebar at 1,400 px"
 
 
 @pytest.mark.parametrize("folder", ["/", "/etc", "/etc/pass*", "../", "/tmp/*/chat.json", "in/../../elsewhere"])

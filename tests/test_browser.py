@@ -271,8 +271,19 @@ def test_batch_grades_the_default_folder_into_a_table_that_fits(tmp_path: Path, 
     good = Path(__file__).parent / "data" / "transcripts" / "good"
     for name in ("project.yaml", "session.txt", "chat.json"):
         (root / name).write_bytes((good / name).read_bytes())
-    (root / "a-transcript-with-a-rather-long-file-name-from-last-week.yaml").write_bytes(
-        (good / "project.yaml").read_bytes()
+    (root / "a-transcript-with-a-long-name.yaml").write_bytes((good / "project.yaml").read_bytes())
+    (root / "broken.yaml").write_text("turns: [\n", encoding="utf-8")
+    from grader.interview import InterviewEngine
+    from grader.overrides import Override, save_overrides
+    from grader.store import save_transcript_atomic
+
+    done = InterviewEngine(transcript_id="20261207-004629-374bb9")
+    done.start()
+    done.reply(ANSWERS[1])
+    app_env = {**app_env, "COACH_SESSIONS_DIR": str(root / "sessions")}  # as by default: inside the batch folder
+    save_transcript_atomic(done.end(), root / "sessions" / "20261207-004629-374bb9.yaml")
+    save_overrides(
+        root / "project.yaml", [Override(category="parallelism", subcriterion="strategy", score=1, note="n")]
     )
     outside: list[str] = []
     server = AppServer(env=app_env, log=tmp_path / "server.log")
@@ -280,8 +291,13 @@ def test_batch_grades_the_default_folder_into_a_table_that_fits(tmp_path: Path, 
         server.start()
         with chromium_page(sync_api, outside) as page:
             page.goto(server.url + "batch")
+            page.get_by_text("Include finished practice sessions").click()
+            page.wait_for_timeout(500)
             page.get_by_role("button", name="Grade").click()  # the folder is filled in: nothing to type
             page.get_by_text("Mean total").first.wait_for()
+            assert page.get_by_text(re.compile("1 with reviewer overrides")).count() == 1
+            first = page.locator('[data-testid="stMetric"]').first.inner_text().split()
+            assert first == ["Transcripts", "6"], f"5 files and the finished session: {first}"
             page.wait_for_timeout(800)
             assert page.locator('[data-testid="stProgress"]').count() == 0, "no progress bar is left behind"
             scroll = page.evaluate(GRID_SCROLLS)
