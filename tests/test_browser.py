@@ -92,6 +92,23 @@ GRID_SCROLLS = """() => [...document.querySelectorAll('[data-testid="stDataFrame
   .map(e => e.scrollWidth - e.clientWidth)"""
 
 
+def choose(page: Any, box: str, option: str) -> None:
+    """Pick an option of a select box; again if the page redrew the list under the click."""
+    for attempt in range(3):
+        try:
+            page.get_by_role("combobox", name=box).click()
+            page.get_by_role("option", name=option).click(timeout=5_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+    page.wait_for_function(
+        "([b, o]) => document.querySelector(`input[aria-label=\"${b}\"]`)?.value === o", arg=[box, option]
+    )
+
+
 def chat_count(page: Any) -> int:
     return int(page.locator(CHAT).count())
 
@@ -231,10 +248,13 @@ def test_replay_at_1400_px_keeps_every_label_whole_and_its_place_in_the_url(
             page.get_by_text("Reviewer override").first.wait_for()
             page.get_by_text(re.compile(r"^Turn 9 of 18")).first.wait_for()
             # the longest names the override form can show
-            page.get_by_role("combobox", name="Category").click()
-            page.get_by_role("option", name="Parallelism Strategy").click()
-            page.get_by_role("combobox", name="Sub-criterion").click()
-            page.get_by_role("option", name="Strategy Selection & Justification").click()
+            choose(page, "Category", "Parallelism Strategy")
+            # the sub-criteria follow the category once the page has run again
+            page.wait_for_function(
+                "() => document.querySelector('input[aria-label=\"Sub-criterion\"]')?.value"
+                " === 'Understanding of Parallelism Types'"
+            )
+            choose(page, "Sub-criterion", "Strategy Selection & Justification")
             page.get_by_text("Machine:").first.wait_for()
             page.wait_for_timeout(800)
             assert page.evaluate(CUT_TEXT) == [], "labels cut short at 1,400 px"
