@@ -105,7 +105,7 @@ def choose(page: Any, box: str, option: str) -> None:
             page.keyboard.press("Escape")
             page.wait_for_timeout(500)
     page.wait_for_function(
-        "([b, o]) => document.querySelector(`input[aria-label=\"${b}\"]`)?.value === o", arg=[box, option]
+        '([b, o]) => document.querySelector(`input[aria-label="${b}"]`)?.value === o', arg=[box, option]
     )
 
 
