@@ -21,3 +21,4 @@ with st.sidebar:
     st.caption("Mode")
     st.markdown(f"**{inline(resources.mode_label(resources.settings()))}**")
 page.run()
+resources.prewarm_scorecard()  # the rubric, labels and scorecard view, in the background, once per process

@@ -1,6 +1,11 @@
 """Batch: grade many transcripts (uploads, or a folder inside the batch folder) the way `python -m grader batch` does:
 `grader.batch.grade_batch` into a temporary output folder, with a progress bar fed by its callback. The table,
-the histogram of totals, summary.csv and a zip of every report stay in the session after the folder is gone."""
+the histogram of totals, summary.csv and a zip of every report stay in the session after the folder is gone.
+
+The folder box starts filled in with the batch folder itself. Practice sessions and transcripts uploaded to Replay
+live inside it but are left out unless asked for (finished sessions only: an interview still going has nothing
+to grade yet). Reviewer overrides saved in Replay are applied, and the table shows the machine's total beside
+the reviewed one."""
 
 from __future__ import annotations
 
@@ -19,10 +24,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_ui import resources, state
+from app_ui import resources, sessions, state
 from grader.batch import SUMMARY_JSONL, BatchRow, category_columns, grade_batch, summarise
 from grader.errors import GraderError
-from grader.scorecard import label
+from grader.labels import category_label, category_short
 
 SUFFIXES = ("yaml", "yml", "json", "txt", "md")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -73,6 +78,10 @@ def display_file(file: str, roots: Sequence[Path]) -> str:
     return file
 
 
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.expanduser().resolve())
+
+
 def folder_input(folder: str, root: Path) -> Path:
     """What the folder field names: a path inside the batch folder (relative paths are relative to it). Whether
     it is inside is checked by grade_batch, before anything is listed."""
@@ -80,40 +89,33 @@ def folder_input(folder: str, root: Path) -> Path:
     return path if path.is_absolute() else root / path
 
 
+TABLE_WIDTHS = {"file": 250, "total": 55, "machine": 65, "level": 72, "recommendation": 100, "category": 62}
+"""Column widths in px: with six categories and a machine column, 914 px, inside the 940 px a 1,400 px window
+gives the page beside the sidebar, so the table never scrolls sideways."""
+
+
 def rows_frame(rows: Sequence[BatchRow]) -> pd.DataFrame:
+    """The table: one row per transcript, narrow enough for the page without scrolling sideways: the file,
+    the total (and the machine's, when a reviewer changed one), level, recommendation, and the categories under
+    short headers (the full names are their tooltips). An error row says "error" as its level (the messages are
+    listed under the table); flags, wrong figures and the extractor are in summary.csv and in each report."""
     cats = category_columns(rows)
+    reviewed = any(r.overrides for r in rows)
     records: list[dict[str, Any]] = []
     for r in rows:
-        rec: dict[str, Any] = {
-            "id": r.id,
-            "file": r.file,
-            "total": r.total,
-            "level": r.level,
-            "recommendation": r.recommendation,
-        }
-        rec.update({label(c): r.categories.get(c) for c in cats})
-        rec.update(
-            {
-                "red flags": r.red_flags,
-                "green flags": r.green_flags,
-                "incorrect checks": r.incorrect_checks,
-                "extractor": r.extractor,
-                "error": r.error,
-            }
-        )
+        rec: dict[str, Any] = {"file": r.file, "total": r.total}
+        if reviewed:
+            rec["machine"] = r.machine_total if r.overrides else r.total
+        rec.update({"level": r.level if r.ok else "error", "recommendation": r.recommendation})
+        rec.update({category_short(c): r.categories.get(c) for c in cats})
         records.append(rec)
     columns = [
-        "id",
         "file",
         "total",
+        *(["machine"] if reviewed else []),
         "level",
         "recommendation",
-        *(label(c) for c in cats),
-        "red flags",
-        "green flags",
-        "incorrect checks",
-        "extractor",
-        "error",
+        *(category_short(c) for c in cats),
     ]
     return pd.DataFrame.from_records(records, columns=columns)
 
@@ -152,10 +154,42 @@ def zip_reports(out_dir: Path, extra: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
-def run_batch(uploads: Sequence[Any], folder: str, workers: int, extractor: str) -> BatchOutcome:
-    """Grade into a temporary folder with a progress bar; raise GraderError for a batch that cannot start."""
+def skipped_folders(include_sessions: bool, include_uploads: bool) -> list[Path]:
+    """What a folder search leaves out: practice sessions (finished ones come back as named files when asked
+    for) and Replay's uploads, unless asked for."""
+    return [resources.sessions_dir(), *([] if include_uploads else [resources.uploads_dir()])]
+
+
+def run_batch(
+    uploads: Sequence[Any],
+    folder: str,
+    workers: int,
+    extractor: str,
+    *,
+    include_sessions: bool = False,
+    include_uploads: bool = False,
+) -> BatchOutcome:
+    """Grade into a temporary folder with a progress bar; raise GraderError for a batch that cannot start.
+    The bar is gone when this returns or raises."""
     started = time.perf_counter()
-    bar = st.progress(0.0, text="Starting…")
+    bar = st.empty()
+    try:
+        return _run_batch(bar, started, uploads, folder, workers, extractor, include_sessions, include_uploads)
+    finally:
+        bar.empty()
+
+
+def _run_batch(
+    bar: Any,
+    started: float,
+    uploads: Sequence[Any],
+    folder: str,
+    workers: int,
+    extractor: str,
+    include_sessions: bool,
+    include_uploads: bool,
+) -> BatchOutcome:
+    bar.progress(0.0, text="Starting…")
 
     def progress(done: int, total: int, id: str) -> None:
         bar.progress(done / total if total else 1.0, text=f"Graded {done} of {total}: {id}")
@@ -172,6 +206,9 @@ def run_batch(uploads: Sequence[Any], folder: str, workers: int, extractor: str)
                 inputs.append(str(upload_dir / name))  # one by one: the table keeps the upload order
         if folder.strip():
             inputs.append(str(folder_input(folder, root)))
+            if include_sessions:  # the finished ones, by name (a folder search leaves the folder out)
+                inside = [p for p in sessions.finished(resources.sessions_dir()) if _inside(p, root)]
+                inputs += [str(p) for p in reversed(inside)]
         out = Path(tmp) / "out"
         result = grade_batch(
             inputs,
@@ -182,12 +219,12 @@ def run_batch(uploads: Sequence[Any], folder: str, workers: int, extractor: str)
             time_limit_s=s.batch_file_timeout_s,
             progress=progress,
             roots=[root, upload_dir],  # anyone with the URL can type here: only the batch folder is readable
+            skip_dirs=skipped_folders(include_sessions, include_uploads) if folder.strip() else (),
         )
-        shown_from = [upload_dir, *([Path(inputs[-1])] if folder.strip() else []), root]
+        shown_from = [upload_dir, *([folder_input(folder, root)] if folder.strip() else []), root]
         rows = [r.model_copy(update={"file": display_file(r.file, shown_from)}) for r in result.rows]
         csv_text, md_text = summarise(rows)
         zip_bytes = zip_reports(out, {"summary.csv": csv_text, "summary.md": md_text})
-    bar.empty()
     return BatchOutcome(rows, csv_text, md_text, zip_bytes, time.perf_counter() - started)
 
 
@@ -202,9 +239,32 @@ def draw_outcome(outcome: BatchOutcome) -> None:
     m2.metric("Graded", len(rows) - outcome.errors, border=True)
     m3.metric("Errors", outcome.errors, border=True)
     m4.metric("Mean total", f"{sum(totals) / len(totals):.1f}" if totals else "—", border=True)
-    st.caption(f"Graded in {outcome.seconds:.1f} s.")
+    reviewed = sum(1 for r in rows if r.overrides)
+    note = f" {reviewed} with reviewer overrides from Replay: their total is the reviewed one." if reviewed else ""
+    extractors = sorted({r.extractor for r in rows if r.ok and r.extractor and not r.fallback})
+    fallbacks = [r.file for r in rows if r.ok and r.fallback]
+    if fallbacks:
+        note += f" The rules fallback graded {len(fallbacks)} (the LLM failed): {', '.join(fallbacks)}."
+    st.caption(
+        f"Graded in {outcome.seconds:.1f} s with the {', '.join(extractors) or 'rules'} extractor.{note} Flags, "
+        "wrong figures and every sub-score are in summary.csv and the reports."
+    )
     df = rows_frame(rows)
-    st.dataframe(df, hide_index=True, column_config={"total": st.column_config.NumberColumn(format="%g")})
+    w = TABLE_WIDTHS
+    config: dict[str, Any] = {
+        "file": st.column_config.TextColumn(width=w["file"]),
+        "total": st.column_config.NumberColumn(format="%g", width=w["total"]),
+        "machine": st.column_config.NumberColumn(
+            "machine", format="%g", width=w["machine"], help="the total before reviewer overrides"
+        ),
+        "level": st.column_config.TextColumn(width=w["level"]),
+        "recommendation": st.column_config.TextColumn("recommend.", width=w["recommendation"], help="recommendation"),
+    }
+    for c in category_columns(rows):
+        config[category_short(c)] = st.column_config.NumberColumn(
+            format="%g", width=w["category"], help=f"{category_label(c)} (points)"
+        )
+    st.dataframe(df, hide_index=True, column_config=config, width="stretch", height=38 + 35 * min(len(df), 20))
     chart = totals_histogram(rows)
     if chart is not None:
         st.altair_chart(chart, width="stretch")
@@ -237,14 +297,35 @@ def render() -> None:
     ss = st.session_state
     st.title("Batch grading")
     st.caption("Grades with the same code as `python -m grader batch`; reports are kept in this session only.")
-    uploads = st.file_uploader("Transcripts", type=list(SUFFIXES), accept_multiple_files=True, key=state.BATCH_UPLOADS)
     s = resources.settings()
-    st.text_input(
-        "…or a folder, file or glob in the batch folder",
-        key=state.BATCH_FOLDER,
-        placeholder="e.g. sessions, or *.yaml",
+    source = st.radio(
+        "Source",
+        ["folder", "upload"],
+        key=state.BATCH_SOURCE,
+        horizontal=True,
+        format_func={"folder": "A folder in the batch folder", "upload": "Upload files"}.get,
+        label_visibility="collapsed",
     )
-    st.caption(f"Only `{s.batch_root}` (COACH_BATCH_ROOT) can be read from here; paths are relative to it.")
+    uploads: list[Any] = []
+    folder = ""
+    include_sessions = include_uploads = False
+    if source == "upload":
+        uploads = (
+            st.file_uploader("Transcripts", type=list(SUFFIXES), accept_multiple_files=True, key=state.BATCH_UPLOADS)
+            or []
+        )
+    else:
+        if ss.get(state.BATCH_FOLDER) is None:
+            ss[state.BATCH_FOLDER] = str(s.batch_root)
+        st.text_input(
+            "Folder, file or glob",
+            key=state.BATCH_FOLDER,
+            help="Inside the batch folder (COACH_BATCH_ROOT); a relative path starts there. Globs: *.yaml, **/*.json.",
+        )
+        c1, c2 = st.columns(2)
+        include_sessions = c1.checkbox("Include finished practice sessions", key=state.BATCH_SESSIONS)
+        include_uploads = c2.checkbox("Include transcripts uploaded to Replay", key=state.BATCH_UPLOADED)
+        folder = ss[state.BATCH_FOLDER] or ""
     c1, c2, _ = st.columns([1, 1, 2])
     options = ["rules", "llm"] if resources.llm_mode(s) else ["rules"]
     if ss.get(state.BATCH_EXTRACTOR) not in options:
@@ -263,7 +344,6 @@ def render() -> None:
         key=state.BATCH_WORKERS,
         help="Transcripts graded at once: threads for the LLM extractor, processes (one per core) for the rules one.",
     )
-    folder = ss[state.BATCH_FOLDER] or ""
     if st.button(
         "Grade",
         type="primary",
@@ -273,7 +353,14 @@ def render() -> None:
     ):
         ss[state.BATCH_ERROR] = None
         try:
-            ss[state.BATCH_OUTCOME] = run_batch(uploads or [], folder, int(workers), extractor)
+            ss[state.BATCH_OUTCOME] = run_batch(
+                uploads,
+                folder,
+                int(workers),
+                extractor,
+                include_sessions=include_sessions,
+                include_uploads=include_uploads,
+            )
         except GraderError as exc:
             ss[state.BATCH_ERROR] = exc.one_line()
             ss[state.BATCH_OUTCOME] = None

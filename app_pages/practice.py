@@ -23,9 +23,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_ui import grading, resources, state
+from app_ui import grading, resources, sessions, state
 from app_ui.state import PracticeSession
-from app_ui.text import CHAT_AVATARS, CHAT_ROLES, md_text, mmss
+from app_ui.text import CHAT_AVATARS, CHAT_ROLES, md_text, mmss, replay_href
 from grader.errors import GraderError
 from grader.interview import InterviewEngine, PlannedReply, Reply
 from grader.scorecard import inline
@@ -218,6 +218,12 @@ def on_new() -> None:
         del st.query_params[SESSION_PARAM]
 
 
+def on_resume(sid: str) -> None:
+    """Open a saved, unfinished session (from the list a new interview shows); the run resumes it from disk."""
+    st.session_state[state.PRACTICE] = None
+    st.query_params[SESSION_PARAM] = sid
+
+
 # --- the interviewer's reply -------------------------------------------------------------------------------
 
 
@@ -227,6 +233,7 @@ def reply_pending(session: PracticeSession) -> Reply | None:
     if planned is None:
         return None
     with st.chat_message(CHAT_ROLES["interviewer"], avatar=CHAT_AVATARS["interviewer"]):
+        st.caption(turn_caption(len(session.engine.transcript.turns), planned.kind == "hint"))
         reply = _llm_reply(session, planned) if session.llm else None
         if reply is None:
             reply = session.engine.commit(planned)
@@ -282,43 +289,86 @@ def replaced_caption(reason: str) -> str:
 # --- drawing -----------------------------------------------------------------------------------------------
 
 
+def turn_caption(index: int, hint: bool = False) -> str:
+    """`turn 3` (counted from 1, as the scorecard's evidence counts them), `turn 4 · hint`."""
+    return f"turn {index + 1}" + (" · hint" if hint else "")
+
+
 def draw_turns(transcript: Transcript) -> None:
-    for turn in transcript.turns:
+    for i, turn in enumerate(transcript.turns):
         with st.chat_message(CHAT_ROLES[turn.role], avatar=CHAT_AVATARS[turn.role]):
-            if turn.hint:
-                st.caption("Hint")
+            st.caption(turn_caption(i, turn.hint))
             st.markdown(md_text(turn.content))
             if turn.replaced:
                 st.caption(replaced_caption(turn.replaced))
 
 
-def draw_status(engine: InterviewEngine) -> None:
-    """Phase and clock, in the sidebar so they stay in view while the chat scrolls; updated with every turn."""
+def clock_text(engine: InterviewEngine) -> str:
     ts = engine.time_status()
+    return (
+        f"**{inline(ts.phase_title)}** · {mmss(ts.phase_elapsed_s)} of {mmss(ts.phase_budget_s)}  \n"
+        f"{mmss(ts.elapsed_s)} elapsed · **{mmss(ts.remaining_s)} left**"
+    )
+
+
+@st.fragment(run_every=1.0)
+def live_clock() -> None:
+    """Phase and clock, redrawn every second on its own (a fragment: the chat is not drawn again)."""
+    session: PracticeSession | None = st.session_state.get(state.PRACTICE)
+    if session is None or session.engine.finished:
+        return
+    st.markdown(clock_text(session.engine))
+
+
+def draw_status(engine: InterviewEngine) -> None:
+    """The clock in the sidebar, so it stays in view while the chat scrolls; ticking while the interview runs."""
     if engine.finished:
+        ts = engine.time_status()
         st.caption(f"Finished after {mmss(ts.elapsed_s)} · {len(engine.transcript.turns)} turns")
         return
     with st.sidebar:
         st.caption("Interview")
-        st.markdown(
-            f"**{inline(ts.phase_title)}** · {mmss(ts.phase_elapsed_s)} of {mmss(ts.phase_budget_s)}  \n"
-            f"{mmss(ts.elapsed_s)} elapsed · **{mmss(ts.remaining_s)} left**"
-        )
+        live_clock()
 
 
 def draw_coverage(engine: InterviewEngine) -> None:
-    st.caption("Coverage by phase")
+    """What the interviewer has heard so far, per phase: topics, not points (the score comes at the end)."""
+    st.caption("Topics covered so far")
     for pc in engine.phase_coverage():
         n = len(pc.covered) + len(pc.missing)
         if not n:
             continue
-        here = "▸ " if pc.phase == engine.phase and not engine.finished else ""
-        st.progress(pc.fraction, text=f"{here}{pc.title}: {len(pc.covered)}/{n}")
+        here = "▸ " if pc.phase == engine.phase else ""
+        st.progress(pc.fraction, text=f"{here}{inline(pc.title)}: {len(pc.covered)} of {n} topics")
+
+
+def draw_unfinished(current: str) -> None:
+    """Interviews left unfinished, to pick up instead of starting afresh (shown before the first answer)."""
+    found = sessions.unfinished(resources.sessions_dir(), exclude=current)
+    if not found:
+        return
+    with st.expander(f"Unfinished interviews ({len(found)}): resume one", expanded=True):
+        for info in found:
+            when = f"{info.last_at:%Y-%m-%d %H:%M}" if info.last_at else info.sid
+            st.button(
+                f"{when} · {info.answers} answer{'s' if info.answers != 1 else ''} · {info.sid}",
+                key=f"practice_resume_{info.sid}",
+                on_click=on_resume,
+                args=(info.sid,),
+                type="tertiary",
+                icon=":material/play_arrow:",
+            )
+
+
+def replay_name(sid: str) -> str:
+    """This session's name in the Replay list."""
+    return sessions.listed_name(session_path(sid), resources.transcripts_dir())
 
 
 def draw_results(transcript: Transcript, sid: str) -> None:
-    """Grade (once per transcript, see app_ui.grading) and show the scorecard with its downloads."""
-    from app_ui.scorecard_view import download_buttons, render_scorecard  # altair + pandas: not for the first paint
+    """Grade (once per transcript, see app_ui.grading) and show the scorecard with its downloads; every turn
+    in it links to the session in Replay."""
+    from app_ui.scorecard_view import download_buttons, render_category_bars, render_scorecard
 
     st.subheader("Scorecard")
     if not transcript.candidate_turns():
@@ -330,8 +380,13 @@ def draw_results(transcript: Transcript, sid: str) -> None:
     except GraderError as exc:
         st.error(exc.one_line())
         return
-    render_scorecard(graded.report)
+    name = replay_name(sid)
+    render_scorecard(graded.report, turn_href=lambda turn: replay_href(name, turn))
     download_buttons(graded.report, transcript, key="practice", stem=sid)
+    if graded.report.categories:
+        with st.sidebar:
+            st.caption("Score by category")
+            render_category_bars(graded.report, columns=1)
 
 
 def render() -> None:
@@ -341,7 +396,7 @@ def render() -> None:
     session = current_session()
     if session is None:
         return
-    st.caption(f"Session `{session.sid}` · saved after every turn to `{session_path(session.sid)}`")
+    st.caption(f"Session `{session.sid}` · every turn is saved as it happens")
     status = st.container()
     notices = st.container()
 
@@ -369,12 +424,16 @@ def render() -> None:
                     )
         with status:
             draw_status(engine)  # after the turn, so it counts it
-        with st.sidebar:
-            draw_coverage(engine)
+        if not engine.finished:
+            with st.sidebar:
+                draw_coverage(engine)
+        fresh = not engine.finished and not engine.transcript.candidate_turns()
     if note:
         state.notify(state.PRACTICE_NOTICES, "info", note)
     with notices:
         state.show_notices(state.PRACTICE_NOTICES)
+        if fresh:
+            draw_unfinished(session.sid)
 
     if done is not None:  # grading reads a copy, outside the lock
         draw_results(done, session.sid)

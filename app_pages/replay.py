@@ -1,5 +1,8 @@
 """Replay: step through a graded transcript turn by turn, with each claim, check, flag and piece of evidence at
-the turn it comes from, the scorecard beside it, and reviewer overrides of any sub-criterion.
+the turn it comes from, the reviewer's override form beside it and the scorecard below.
+
+The transcript and the turn are in the URL (`replay?file=l5_solid.yaml&turn=9`, the turn counted from 1 as on
+the page), so a reload, a bookmark or a link from a scorecard's evidence opens the same place.
 
 Transcripts come from the transcripts folder (recursively; practice sessions only once finished) or from an
 upload. An upload that loads is kept as `<transcripts>/uploads/<stem>-<hash>.<ext>` (by content, so the same
@@ -18,12 +21,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_ui import grading, resources, state
-from app_ui.scorecard_view import GREEN_FLAG, RED_FLAG, amount, download_buttons, render_scorecard
-from app_ui.text import CHAT_AVATARS, CHAT_ROLES, md_text
+from app_ui import grading, resources, sessions, state
+from app_ui.scorecard_view import GREEN_FLAG, RED_FLAG, download_buttons, render_headline, render_scorecard
+from app_ui.text import CHAT_AVATARS, CHAT_ROLES, md_text, replay_href
 from grader.atomic import write_atomic
 from grader.claims import Check, Claims
 from grader.errors import GraderError
+from grader.labels import (
+    category_label,
+    concept_label,
+    misconception_label,
+    quantity_label,
+    topic_label,
+)
 from grader.overrides import (
     Override,
     OverrideError,
@@ -35,35 +45,32 @@ from grader.overrides import (
     sidecar_path,
 )
 from grader.report import Evidence, FlagHit, Report
-from grader.scorecard import VERDICT_MARKS, inline, label, num, quote
+from grader.scorecard import (
+    VERDICT_MARKS,
+    amount,
+    check_diagnosis,
+    flag_name,
+    flag_where,
+    inline,
+    note_words,
+    num,
+    quote,
+    score_text,
+    sub_name,
+)
 from grader.transcript import Transcript
 
 SUFFIXES = (".yaml", ".yml", ".json", ".txt", ".md")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+FILE_PARAM, TURN_PARAM = "file", "turn"
+EXPECTED_FORMATS = (
+    "A transcript is YAML or JSON with a `turns:` list whose items have `role` (interviewer or candidate) and "
+    "`content` (the text), a JSON chat log (`messages` with `role` and `content`), or text or Markdown whose "
+    "lines start `Interviewer:` and `Candidate:`."
+)
 
 
 # --- finding transcripts -----------------------------------------------------------------------------------
-
-
-@st.cache_data(show_spinner=False, max_entries=2000)
-def session_finished(path: str, mtime_ns: int, size: int) -> bool:
-    """Whether a saved practice session was finished (the interviewer closed it) with at least one answer to
-    grade; cached per file version."""
-    from grader.interview import InterviewEngine
-    from grader.loaders import load_transcript
-
-    try:
-        transcript = load_transcript(path, in_progress=True)
-        if not transcript.candidate_turns() or transcript.turns[-1].role != "interviewer" or transcript.turns[-1].hint:
-            return False
-        return InterviewEngine.resume(transcript).finished
-    except Exception:
-        return False
-
-
-def _is_finished(path: Path) -> bool:
-    st_ = path.stat()
-    return session_finished(str(path), st_.st_mtime_ns, st_.st_size)
 
 
 def _walk(root: Path) -> list[Path]:
@@ -78,21 +85,17 @@ def _walk(root: Path) -> list[Path]:
     return found
 
 
-def list_transcripts(root: Path, sessions: Path) -> list[Path]:
+def list_transcripts(root: Path, sessions_dir: Path) -> list[Path]:
     """Transcript files under `root` (recursively, no hidden files, no override sidecars), sorted; practice
     sessions (under `sessions`, inside `root` or not) only when finished."""
-    sessions = sessions.resolve()
-    out = [p for p in _walk(root) if not p.resolve().is_relative_to(sessions)] if root.is_dir() else []
-    if sessions.is_dir():
-        out += [p for p in _walk(sessions) if p.suffix.lower() in (".yaml", ".yml") and _is_finished(p)]
+    folder = sessions_dir.resolve()
+    out = [p for p in _walk(root) if not p.resolve().is_relative_to(folder)] if root.is_dir() else []
+    out += sessions.finished(sessions_dir)
     return sorted(set(out), key=lambda p: display_name(p, root))
 
 
 def display_name(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return f"sessions/{path.name}"
+    return sessions.listed_name(path, root)
 
 
 def keep_upload(data: bytes, name: str, folder: Path) -> Path:
@@ -140,7 +143,7 @@ class TurnNotes:
 
 
 def turn_notes(report: Report, claims: Claims) -> dict[int, TurnNotes]:
-    """Everything the grade rests on, by the 0-based turn it comes from."""
+    """Everything the grade rests on, by the 0-based turn it comes from, in plain words."""
     notes: dict[int, TurnNotes] = defaultdict(TurnNotes)
     for c in report.checks:
         notes[c.turn].checks.append(c)
@@ -155,16 +158,18 @@ def turn_notes(report: Report, claims: Claims) -> dict[int, TurnNotes]:
             for ev in sub.evidence:
                 notes[ev.turn].evidence.append((cid, sid, ev))
     for cc in claims.concepts:
-        extra = f" ({cc.misconception})" if cc.misconception else ""
-        notes[cc.turn].claims.append(f"concept {cc.concept.replace('_', ' ')}: {cc.level}{extra}")
+        if cc.misconception:
+            notes[cc.turn].claims.append(f"misconception: {misconception_label(cc.misconception)}")
+        else:
+            notes[cc.turn].claims.append(f"{concept_label(cc.concept)} {cc.level}")
     for q in claims.questions:
-        notes[q.turn].claims.append(f"asked about {q.topic.replace('_', ' ')}")
+        notes[q.turn].claims.append(f"asked about {topic_label(q.topic)}")
     for s in claims.strategies:
-        layout = ", ".join(f"{k.upper()}={v}" for k, v in (("tp", s.tp), ("pp", s.pp), ("dp", s.dp)) if v)
-        why = f"; because of {', '.join(s.justified_by)}" if s.justified_by else ""
-        notes[s.turn].claims.append(f"strategy {layout or '(unspecified)'}{why}")
+        layout = " x ".join(f"{k.upper()}{v}" for k, v in (("tp", s.tp), ("pp", s.pp), ("dp", s.dp)) if v)
+        why = f", because of {', '.join(s.justified_by)}" if s.justified_by else ""
+        notes[s.turn].claims.append(f"strategy {layout or '(no degrees given)'}{why}")
     for n in claims.numbers:
-        notes[n.turn].claims.append(f"number {n.quantity.replace('_', ' ')} = {amount(n.value, n.unit)}")
+        notes[n.turn].claims.append(f"{quantity_label(n.quantity)} = {amount(n.value, n.unit)}")
     return dict(notes)
 
 
@@ -173,28 +178,31 @@ def draw_notes(n: TurnNotes, report: Report) -> None:
     for c in n.checks:
         mark = VERDICT_MARKS.get(c.verdict, "?")
         line = (
-            f"- {mark} **{label(c.quantity)}**: claimed {inline(amount(c.claimed, c.unit))}, "
-            f"expected {inline(amount(c.expected, c.unit))} ({c.verdict})"
+            f"- {mark} **{inline(quantity_label(c.quantity))}**: claimed {amount(c.claimed, c.unit)}, "
+            f"expected {amount(c.expected, c.unit)} ({c.verdict})"
         )
-        if c.diagnosis:
-            line += f" — {inline(c.diagnosis)}"
-        if c.consistent_with_earlier_error:
-            line += " *(follows from an earlier error, not penalised twice)*"
+        if diagnosis := check_diagnosis(c):
+            line += f" — {inline(diagnosis)}"
         lines.append(line)
     for f in n.red:
-        lines.append(f"- {RED_FLAG} red flag **{inline(f.label or f.id)}** — {quote(None, f.evidence)}")
+        lines.append(f"- {RED_FLAG} red flag **{inline(flag_name(f))}** — {quote(None, flag_where(f)[1])}")
     for f in n.green:
-        lines.append(f"- {GREEN_FLAG} green flag **{inline(f.label or f.id)}** — {quote(None, f.evidence)}")
-    for cid, sid, ev in n.evidence:
+        lines.append(f"- {GREEN_FLAG} green flag **{inline(flag_name(f))}** — {quote(None, flag_where(f)[1])}")
+    grouped: dict[tuple[str, str, str], list[Evidence]] = {}
+    for cid, sid, ev in n.evidence:  # one line per sub-criterion and quote, with everything it showed
+        grouped.setdefault((cid, sid, ev.quote), []).append(ev)
+    for (cid, sid, text), evs in grouped.items():
         sub = report.categories[cid].subscores[sid]
-        name = label(cid) if sid == cid else f"{label(cid)} › {label(sid)}"
-        note = f" — {inline(ev.note)}" if ev.note else ""
-        prompted = " *(prompted)*" if ev.prompted else ""
+        name = inline(category_label(cid)) + ("" if sid == cid else f" › {inline(sub_name(cid, sid))}")
+        shows = list(dict.fromkeys(note_words(ev.note) for ev in evs if ev.note))
+        note = f" — {inline('; '.join(shows))}" if shows else ""
+        prompted = any(ev.prompted for ev in evs) and not any("after a prompt" in s for s in shows)
         lines.append(
-            f"- evidence for **{name}** ({num(sub.score)}/{num(sub.max)}){prompted}: {quote(None, ev.quote)}{note}"
+            f"- evidence for **{name}** ({num(sub.score)}/{num(sub.max)}){' *(prompted)*' if prompted else ''}: "
+            f"{quote(None, text)}{note}"
         )
     if n.claims:
-        lines.append("- claims: " + "; ".join(inline(c) for c in n.claims))
+        lines.append("- found here: " + "; ".join(inline(c) for c in n.claims))
     st.markdown("\n".join(lines))
 
 
@@ -228,7 +236,8 @@ def on_save_override(path: str, machine: Report) -> None:
     state.notify(
         state.REPLAY_NOTICES,
         "success",
-        f"Saved: {label(ov.category)} › {label(ov.subcriterion)} = {num(ov.score)} (in {side.name})",
+        f"Saved: {inline(category_label(ov.category))} › {inline(sub_name(ov.category, ov.subcriterion))} = "
+        f"{num(ov.score)} (in {inline(side.name)})",
     )
 
 
@@ -240,82 +249,131 @@ def on_remove_override(path: str, category: str, subcriterion: str) -> None:
         msg = exc.one_line() if isinstance(exc, OverrideError) else str(exc)
         state.notify(state.REPLAY_NOTICES, "error", msg)
         return
-    state.notify(state.REPLAY_NOTICES, "info", f"Removed the override of {label(category)} › {label(subcriterion)}.")
+    state.notify(
+        state.REPLAY_NOTICES,
+        "info",
+        f"Removed the override of {inline(category_label(category))} › {inline(sub_name(category, subcriterion))}.",
+    )
 
 
 def _step(delta: int, last: int) -> None:
+    """Previous / Next: the turn (counted from 1) moves by one, within 1..last."""
     ss = st.session_state
-    ss[state.REPLAY_TURN] = min(max(int(ss.get(state.REPLAY_TURN, 0)) + delta, 0), last)
+    ss[state.REPLAY_TURN] = min(max(int(ss.get(state.REPLAY_TURN, 1)) + delta, 1), last)
 
 
 def _jump(turn: int) -> None:
     st.session_state[state.REPLAY_TURN] = turn
 
 
+# --- the URL -----------------------------------------------------------------------------------------------
+
+
+def url_state() -> tuple[str | None, int | None]:
+    """(file, turn) the URL names; the turn as shown (from 1), None when missing or not a number."""
+    file = st.query_params.get(FILE_PARAM) or None
+    raw = st.query_params.get(TURN_PARAM)
+    try:
+        turn = int(raw) if raw is not None else None
+    except ValueError:
+        turn = None
+    return file, turn
+
+
+def url_changed() -> bool:
+    """Whether the URL names another place than the one this session last showed (a first visit, a reload
+    of a bookmark, a link from the scorecard): then the URL wins over the widgets."""
+    return url_state() != st.session_state[state.REPLAY_URL_SEEN]
+
+
+def write_url(file: str, turn: int) -> None:
+    if url_state() != (file, turn):
+        st.query_params.update({FILE_PARAM: file, TURN_PARAM: str(turn)})
+    st.session_state[state.REPLAY_URL_SEEN] = (file, turn)
+
+
 # --- drawing -----------------------------------------------------------------------------------------------
 
 
-def choose_transcript() -> Path | None:
-    """The transcript to replay, from the folder or an upload; None (with the reason shown) when there is none."""
+def choose_transcript() -> tuple[Path, str] | None:
+    """The transcript to replay and its name in the list, from the folder (or the URL) or an upload; None
+    (with the reason shown) when there is none."""
     ss = st.session_state
-    source = st.radio(
+    root = resources.transcripts_dir()
+    files = list_transcripts(root, resources.sessions_dir())
+    names = {display_name(p, root): p for p in files}
+    wanted, _ = url_state()
+    if url_changed() and wanted is not None:
+        if wanted in names:
+            ss[state.REPLAY_SOURCE] = "folder"
+            ss[state.REPLAY_FILE] = wanted
+        else:
+            st.warning(f"“{inline(wanted)}” is not in the transcripts folder; showing another transcript.")
+    pick, chooser = st.columns([1, 3], vertical_alignment="bottom")
+    source = pick.radio(
         "Source",
         ["folder", "upload"],
         key=state.REPLAY_SOURCE,
-        horizontal=True,
         format_func={"folder": "Transcripts folder", "upload": "Upload a file"}.get,
         label_visibility="collapsed",
     )
-    root = resources.transcripts_dir()
     if source == "upload":
-        up = st.file_uploader(
-            "Transcript (YAML, JSON, text or Markdown)", type=[s.lstrip(".") for s in SUFFIXES], key=state.REPLAY_UPLOAD
-        )
-        if up is None:
-            st.info(
-                "Upload a transcript to replay it. It is kept under "
-                f"`{resources.uploads_dir()}` so that reviewer overrides can be saved beside it."
-            )
-            return None
-        saved = ss[state.REPLAY_SAVED_UPLOADS]
-        if up.file_id in saved and Path(saved[up.file_id]).is_file():
-            return Path(saved[up.file_id])
-        from grader.loaders import load_transcript_bytes
-
-        data = up.getvalue()
-        try:
-            load_transcript_bytes(data, name=up.name)
-        except GraderError as exc:
-            st.error(exc.one_line())
-            return None
-        try:
-            path = keep_upload(data, up.name, resources.uploads_dir())
-        except OSError as exc:
-            st.error(f"Could not keep the upload in {resources.uploads_dir()}: {exc.strerror or exc}")
-            return None
-        saved[up.file_id] = str(path)
-        return path
-    files = list_transcripts(root, resources.sessions_dir())
+        with chooser:
+            return _uploaded(root)
     if not files:
-        st.info(f"No transcripts in `{root}` yet. Finish a practice interview or upload a file.")
+        chooser.info("No transcripts in the transcripts folder yet. Finish a practice interview or upload a file.")
         return None
-    names = {display_name(p, root): p for p in files}
     if ss.get(state.REPLAY_FILE) not in names:
         ss[state.REPLAY_FILE] = next(iter(names))
-    choice = st.selectbox("Transcript", list(names), key=state.REPLAY_FILE)
-    return names[choice]
+    choice = chooser.selectbox("Transcript", list(names), key=state.REPLAY_FILE)
+    return names[choice], choice
 
 
-def draw_stepper(transcript: Transcript, notes: dict[int, TurnNotes], report: Report) -> None:
+def _uploaded(root: Path) -> tuple[Path, str] | None:
     ss = st.session_state
-    last = len(transcript.turns) - 1
-    ss[state.REPLAY_TURN] = min(max(int(ss.get(state.REPLAY_TURN, 0)), 0), last)
+    up = st.file_uploader(
+        "Transcript (YAML, JSON, text or Markdown)", type=[s.lstrip(".") for s in SUFFIXES], key=state.REPLAY_UPLOAD
+    )
+    if up is None:
+        st.caption(
+            "An upload is kept in the transcripts folder (under uploads/) so that reviewer overrides can be saved "
+            "beside it. " + EXPECTED_FORMATS
+        )
+        return None
+    saved = ss[state.REPLAY_SAVED_UPLOADS]
+    if up.file_id in saved and Path(saved[up.file_id]).is_file():
+        path = Path(saved[up.file_id])
+        return path, display_name(path, root)
+    from grader.loaders import load_transcript_bytes
+
+    data = up.getvalue()
+    try:
+        load_transcript_bytes(data, name=up.name)
+    except GraderError as exc:
+        st.error(exc.one_line())
+        st.caption(EXPECTED_FORMATS)
+        return None
+    try:
+        path = keep_upload(data, up.name, resources.uploads_dir())
+    except OSError as exc:
+        st.error(f"Could not keep the upload in the transcripts folder: {exc.strerror or exc}")
+        return None
+    saved[up.file_id] = str(path)
+    return path, display_name(path, root)
+
+
+def draw_stepper(transcript: Transcript, notes: dict[int, TurnNotes], report: Report) -> int:
+    """Previous, Next, Next with findings, the turn slider, the conversation up to the turn and what was
+    graded at it. Turns are counted from 1, as people count them. Returns the turn shown."""
+    ss = st.session_state
+    last = len(transcript.turns)
+    ss[state.REPLAY_TURN] = min(max(int(ss.get(state.REPLAY_TURN, 1)), 1), last)
     prev, nxt, find = st.columns([1, 1, 2])
     prev.button(
         "◀ Previous",
         on_click=_step,
         args=(-1, last),
-        disabled=ss[state.REPLAY_TURN] <= 0,
+        disabled=ss[state.REPLAY_TURN] <= 1,
         key="replay_prev",
         width="stretch",
     )
@@ -327,7 +385,7 @@ def draw_stepper(transcript: Transcript, notes: dict[int, TurnNotes], report: Re
         key="replay_next",
         width="stretch",
     )
-    later = [t for t in sorted(notes) if t > ss[state.REPLAY_TURN] and notes[t]]
+    later = [t + 1 for t in sorted(notes) if t + 1 > ss[state.REPLAY_TURN] and notes[t]]
     find.button(
         "Next turn with findings ▶▶",
         on_click=_jump,
@@ -336,25 +394,27 @@ def draw_stepper(transcript: Transcript, notes: dict[int, TurnNotes], report: Re
         key="replay_next_finding",
         width="stretch",
     )
-    if last > 0:
-        st.slider("Turn", 0, last, key=state.REPLAY_TURN)
-    turn = ss[state.REPLAY_TURN]
+    if last > 1:
+        st.slider("Turn", 1, last, key=state.REPLAY_TURN)
+    shown = ss[state.REPLAY_TURN]
+    index = shown - 1
 
     with st.container(height=430, autoscroll=True):
-        for i, t in enumerate(transcript.turns[: turn + 1]):
+        for i, t in enumerate(transcript.turns[: index + 1]):
             with st.chat_message(CHAT_ROLES[t.role], avatar=CHAT_AVATARS[t.role]):
-                st.caption(f"turn {i} · {t.role}" + (" · hint" if t.hint else ""))
+                st.caption(f"turn {i + 1} · {t.role}" + (" · hint" if t.hint else ""))
                 st.markdown(md_text(t.content))
-                if i < turn and (n := notes.get(i)):
+                if i < index and (n := notes.get(i)):
                     st.caption(n.summary())
-    current = transcript.turns[turn]
+    current = transcript.turns[index]
     with st.container(border=True):
-        st.markdown(f"**Turn {turn} of {last}** · {current.role}")
-        n = notes.get(turn)
+        st.markdown(f"**Turn {shown} of {last}** · {current.role}")
+        n = notes.get(index)
         if n:
             draw_notes(n, report)
         else:
             st.caption("Nothing graded comes from this turn.")
+    return shown
 
 
 def draw_review(path: Path, machine: Report, overrides: list[Override]) -> None:
@@ -366,12 +426,11 @@ def draw_review(path: Path, machine: Report, overrides: list[Override]) -> None:
     cats = list(machine.categories)
     if ss.get(state.REPLAY_OV_CATEGORY) not in cats:
         ss[state.REPLAY_OV_CATEGORY] = cats[0]
-    c1, c2 = st.columns(2)
-    cat_id = c1.selectbox("Category", cats, key=state.REPLAY_OV_CATEGORY, format_func=label)
+    cat_id = st.selectbox("Category", cats, key=state.REPLAY_OV_CATEGORY, format_func=category_label)
     subs = list(machine.categories[cat_id].subscores)
     if ss.get(state.REPLAY_OV_SUB) not in subs:
         ss[state.REPLAY_OV_SUB] = subs[0]
-    sub_id = c2.selectbox("Sub-criterion", subs, key=state.REPLAY_OV_SUB, format_func=label)
+    sub_id = st.selectbox("Sub-criterion", subs, key=state.REPLAY_OV_SUB, format_func=lambda sid: sub_name(cat_id, sid))
     sub = machine.categories[cat_id].subscores[sub_id]
     existing = next((o for o in overrides if (o.category, o.subcriterion) == (cat_id, sub_id)), None)
     target = f"{path}:{cat_id}.{sub_id}"
@@ -379,9 +438,8 @@ def draw_review(path: Path, machine: Report, overrides: list[Override]) -> None:
         ss[state.REPLAY_OV_FOR] = target
         ss[state.REPLAY_OV_SCORE] = float(existing.score if existing else sub.score)
         ss[state.REPLAY_OV_NOTE] = existing.note if existing else ""
-    band = f" ({inline(sub.band)})" if sub.band else ""
     mine = f" · reviewer: **{num(existing.score)}**/{num(sub.max)}" if existing else ""
-    st.markdown(f"Machine: **{num(sub.score)}**/{num(sub.max)}{band}{mine}")
+    st.markdown(f"Machine: **{inline(score_text(sub.score, sub.max, sub.band))}**{mine}")
     st.number_input(
         f"Reviewer score (0–{num(sub.max)})",
         min_value=0.0,
@@ -404,14 +462,17 @@ def draw_review(path: Path, machine: Report, overrides: list[Override]) -> None:
         key="replay_ov_save",
         icon=":material/save:",
     )
-    st.caption(f"Overrides are saved to `{sidecar_path(path)}`; the machine's scores stay in the report.")
+    st.caption(
+        f"Saved beside the transcript, in {inline(sidecar_path(path).name)}; the machine's scores stay in the report."
+    )
     for ov in overrides:
         msub = machine.categories.get(ov.category, None)
-        was = msub.subscores[ov.subcriterion].score if msub and ov.subcriterion in msub.subscores else None
+        was = msub.subscores[ov.subcriterion] if msub and ov.subcriterion in msub.subscores else None
         who = f" ({inline(ov.reviewer)})" if ov.reviewer else ""
+        machine_text = inline(score_text(was.score, was.max, was.band)) if was else "—"
         st.markdown(
-            f"✎ **{label(ov.category)} › {label(ov.subcriterion)}**: {num(ov.score)} "
-            f"(machine {num(was)}){who} — {inline(ov.note)}"
+            f"✎ **{inline(category_label(ov.category))} › {inline(sub_name(ov.category, ov.subcriterion))}**: "
+            f"{num(ov.score)}{who}; machine {machine_text} — {inline(ov.note)}"
         )
         st.button(
             "Remove",
@@ -423,23 +484,38 @@ def draw_review(path: Path, machine: Report, overrides: list[Override]) -> None:
         )
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _load(path: str, mtime_ns: int, size: int) -> Transcript:
+    """A transcript file, parsed once per version (the arguments after the path only key the cache)."""
+    from grader.loaders import load_transcript
+
+    return load_transcript(path)
+
+
+def load(path: Path) -> Transcript:
+    st_ = path.stat()
+    return _load(str(path), st_.st_mtime_ns, st_.st_size)
+
+
 def render() -> None:
     ss = st.session_state
     st.title("Replay")
-    path = choose_transcript()
+    chosen = choose_transcript()
     state.show_notices(state.REPLAY_NOTICES)
-    if path is None:
+    if chosen is None:
         return
-    from grader.loaders import load_transcript
-
+    path, name = chosen
     try:
-        transcript = load_transcript(path)
-    except GraderError as exc:
-        st.error(exc.one_line())
+        transcript = load(path)
+    except (GraderError, OSError) as exc:
+        st.error(exc.one_line() if isinstance(exc, GraderError) else f"{name}: {exc.strerror or exc}")
         return
-    if ss[state.REPLAY_LOADED] != str(path):
+    if ss[state.REPLAY_LOADED] != str(path):  # another transcript: its first turn, or the turn the URL names
         ss[state.REPLAY_LOADED] = str(path)
-        ss[state.REPLAY_TURN] = 0
+        wanted_file, wanted_turn = url_state()
+        ss[state.REPLAY_TURN] = wanted_turn if wanted_file == name and wanted_turn else 1
+    elif url_changed() and url_state()[0] == name and url_state()[1]:
+        ss[state.REPLAY_TURN] = url_state()[1]
     try:
         with st.spinner("Grading…"):
             graded = grading.graded(transcript)
@@ -454,15 +530,24 @@ def render() -> None:
         st.error(f"Overrides not applied: {exc.one_line()}")
         overrides, report = [], machine
 
-    left, right = st.columns([11, 9], gap="large")
+    render_headline(report, machine=machine if overrides else None)
+    left, right = st.columns([3, 2], gap="large")
     with left:
-        draw_stepper(transcript, turn_notes(report, graded.claims), report)
+        shown = draw_stepper(transcript, turn_notes(report, graded.claims), report)
+    write_url(name, shown)
     with right:
         with st.container(border=True):
             draw_review(path, machine, overrides)
         st.markdown("##### Export" + (" (with reviewer overrides)" if overrides else ""))
         download_buttons(report, None, key="replay", stem=Path(path).stem)
-        render_scorecard(report, machine=machine if overrides else None, compact=True)
+    st.divider()
+    st.subheader("Scorecard")
+    render_scorecard(
+        report,
+        machine=machine if overrides else None,
+        turn_href=lambda turn: replay_href(name, turn),
+        headline=False,
+    )
 
 
 if __name__ == "__main__":

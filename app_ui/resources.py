@@ -73,11 +73,20 @@ def session_lock(sid: str) -> threading.RLock:
 
 @st.cache_resource(show_spinner=False)
 def prewarm_scorecard() -> threading.Thread:
-    """Import the scorecard view (altair, pandas: half a second) in the background, once per process, after a
-    page has been drawn: the first paint does not wait for it and the first scorecard does not either."""
-    import importlib
+    """Load what a scorecard needs (the grading pipeline, the rubric and its labels, the scorecard view) in
+    the background, once per process, after a page has been drawn: the first paint does not wait for it, and
+    the first scorecard, Replay or reopened session does not either."""
 
-    thread = threading.Thread(target=importlib.import_module, args=("app_ui.scorecard_view",), daemon=True)
+    def warm() -> None:
+        import importlib
+
+        importlib.import_module("app_ui.scorecard_view")
+        importlib.import_module("grader.pipeline")
+        from grader.labels import vocabulary
+
+        vocabulary()
+
+    thread = threading.Thread(target=warm, daemon=True)
     thread.start()
     return thread
 

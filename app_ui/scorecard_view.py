@@ -1,122 +1,166 @@
-"""The scorecard on screen: headline, category chart, scores with reviewer overrides, evidence, numeric checks,
-flags and feedback. It renders whatever the report holds: a report without category scores shows "not scored"
-and its checks, never 0/100.
+"""The scorecard on screen: headline, score by category, scores with reviewer overrides, evidence, numeric
+checks, flags and feedback. It renders whatever the report holds: a report without category scores shows "not
+scored" and its checks, never 0/100.
 
-Text from a transcript is untrusted and goes through `grader.scorecard.inline`/`quote` before `st.markdown`;
-tables (`st.dataframe`) show plain text and need no escaping.
+The words are the Markdown scorecard's (`grader.scorecard`): labels instead of ids, readable units, one quote
+per piece of evidence with the points it earned, turns counted from 1. Where the page can show a turn (Replay),
+each evidence quote links to it (`turn_href`).
+
+Text from a transcript is untrusted and goes through `grader.scorecard.inline`/`quote` before `st.markdown`
+and `st.table` (whose cells are Markdown too); the evidence block, which holds links, is HTML-escaped first.
+`st.dataframe` shows plain text and needs no escaping.
 """
 
 from __future__ import annotations
 
-import altair as alt
-import pandas as pd
+import html
+from collections.abc import Callable
+
 import streamlit as st
 
 from grader.claims import Check
+from grader.labels import category_label, quantity_label
 from grader.report import Report, SubScore
 from grader.scorecard import (
     VERDICT_MARKS,
     amount,
+    check_diagnosis,
+    evidence_groups,
+    flag_name,
+    flag_where,
+    group_tail,
+    growth_text,
     inline,
     is_scored,
-    label,
+    machine_band,
+    machine_score,
     num,
+    provenance_items,
     quote,
     render_json,
     render_markdown,
+    score_text,
+    sub_name,
+    turn_number,
 )
 from grader.transcript import Transcript
 
-_GOOD, _MID, _LOW, _TRACK = "#2e7d5b", "#d39b1d", "#c0392b", "#e8e8e8"
 # Streamlit's own icon font, not emoji: headless and minimal systems often have no emoji font.
 RED_FLAG = ":red[:material/flag:]"
 GREEN_FLAG = ":green[:material/flag:]"
 
+TurnHref = Callable[[int], str]
+"""The address of a turn (given its 0-based index), for links from evidence to the transcript."""
 
-def machine_score(sub: SubScore) -> float:
-    if sub.override and isinstance(sub.override.get("machine_score"), int | float):
-        return float(sub.override["machine_score"])
-    return sub.score
-
-
-# --- data frames (pure: tested without a browser) ----------------------------------------------------------
+__all__ = ["GREEN_FLAG", "RED_FLAG", "amount", "download_buttons", "machine_score", "render_scorecard"]
 
 
-def category_frame(report: Report) -> pd.DataFrame:
-    rows = [
-        {
-            "category": label(cid),
-            "id": cid,
-            "score": cat.score,
-            "max": cat.max,
-            "percent": round(100 * cat.score / cat.max) if cat.max else 0,
-        }
-        for cid, cat in report.categories.items()
-    ]
-    return pd.DataFrame(rows, columns=["category", "id", "score", "max", "percent"])
+# --- tables (pure: tested without a browser) -------------------------------------------------------------
+#
+# Markdown tables in one st.markdown each, not st.dataframe or st.table: text wraps in its cell, so no label is
+# ever cut short, and one Markdown element draws far faster in the browser than a data grid or a table of
+# Markdown cells.
 
 
-def subscore_frame(report: Report) -> pd.DataFrame:
+def category_rows(report: Report) -> list[tuple[str, float, float]]:
+    """(label, score, max) per category, in the rubric's order."""
+    return [(category_label(cid), cat.score, cat.max) for cid, cat in report.categories.items()]
+
+
+def md_table(header: list[str], rows: list[list[str]], align: list[str] | None = None) -> str:
+    """A Markdown table; every cell must already be escaped."""
+    align = align or ["---"] * len(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def subscore_table(report: Report) -> str:
+    """One row per sub-criterion: its score with that score's band, and, when overridden, the machine's score
+    with the machine's band and the reviewer's note."""
+    overridden = any(sub.override for cat in report.categories.values() for sub in cat.subscores.values())
     rows = []
     for cid, cat in report.categories.items():
         for sid, sub in cat.subscores.items():
-            ov = sub.override or {}
-            rows.append(
-                {
-                    "category": label(cid),
-                    "criterion": label(sid) if sid != cid else "—",
-                    "score": sub.score,
-                    "max": sub.max,
-                    "band": sub.band or "",
-                    "machine": machine_score(sub) if ov else None,
-                    "reviewer note": str(ov.get("note", "")) if ov else "",
-                }
-            )
-    return pd.DataFrame(rows, columns=["category", "criterion", "score", "max", "band", "machine", "reviewer note"])
+            row = [
+                inline(category_label(cid)),
+                inline(sub_name(cid, sid)) if sid != cid else "—",
+                f"{num(sub.score)}/{num(sub.max)}",
+                inline(sub.band or ""),
+            ]
+            if overridden:
+                machine = inline(score_text(machine_score(sub), sub.max, machine_band(sub))) if sub.override else ""
+                row += [machine, _note(sub)]
+            rows.append(row)
+    header = ["Category", "Criterion", "Score", "Band"] + (["Machine", "Reviewer note"] if overridden else [])
+    align = ["---", "---", "---:", "---"] + (["---", "---"] if overridden else [])
+    return md_table(header, rows, align)
 
 
-def checks_frame(checks: list[Check]) -> pd.DataFrame:
-    rows = []
-    for c in checks:
-        diagnosis = c.diagnosis or ""
-        if c.verdict == "correct" and c.convention and c.convention != "as computed":
-            diagnosis = f"convention: {c.convention}" + (f"; {diagnosis}" if diagnosis else "")
-        if c.consistent_with_earlier_error:
-            diagnosis = "follows from an earlier error (not penalised twice)" + (f"; {diagnosis}" if diagnosis else "")
-        rows.append(
-            {
-                "turn": c.turn,
-                "quantity": c.quantity.replace("_", " "),
-                "claimed": amount(c.claimed, c.unit),
-                "expected": amount(c.expected, c.unit),
-                "verdict": f"{VERDICT_MARKS.get(c.verdict, '?')} {c.verdict}",
-                "diagnosis": diagnosis,
-                "quote": c.quote,
-            }
-        )
-    return pd.DataFrame(rows, columns=["turn", "quantity", "claimed", "expected", "verdict", "diagnosis", "quote"])
+def _note(sub: SubScore) -> str:
+    if not sub.override:
+        return ""
+    who = sub.override.get("reviewer")
+    note = inline(str(sub.override.get("note") or ""))
+    return f"{note} ({inline(str(who))})" if who else note
 
 
-def category_chart(report: Report) -> alt.LayerChart | None:
-    """Horizontal bars: each category's score over a track as long as its maximum."""
-    df = category_frame(report)
-    if df.empty:
-        return None
-    df["label"] = [f"{num(s)}/{num(m)}" for s, m in zip(df["score"], df["max"], strict=True)]
-    df["colour"] = [_GOOD if p >= 80 else _MID if p >= 50 else _LOW for p in df["percent"]]
-    y = alt.Y("category:N", sort=None, title=None, axis=alt.Axis(labelLimit=220))
-    base = alt.Chart(df).encode(y=y)
-    track = base.mark_bar(color=_TRACK, cornerRadiusEnd=3).encode(
-        x=alt.X("max:Q", title="points", scale=alt.Scale(domain=[0, float(df["max"].max())])),
-        tooltip=[alt.Tooltip("category:N"), alt.Tooltip("max:Q", title="max")],
-    )
-    bar = base.mark_bar(cornerRadiusEnd=3).encode(
-        x="score:Q",
-        color=alt.Color("colour:N", scale=None, legend=None),
-        tooltip=[alt.Tooltip("category:N"), alt.Tooltip("score:Q"), alt.Tooltip("max:Q")],
-    )
-    text = base.mark_text(align="left", dx=4, color="#333").encode(x="max:Q", text="label:N")
-    return (track + bar + text).properties(height=34 * len(df) + 20)
+def checks_table(checks: list[Check]) -> str:
+    """Turn, quantity, claimed, expected, verdict, diagnosis and quote of each check."""
+    rows = [
+        [
+            str(turn_number(c.turn)),
+            inline(quantity_label(c.quantity)),
+            amount(c.claimed, c.unit),
+            amount(c.expected, c.unit),
+            f"{VERDICT_MARKS.get(c.verdict, '?')} {c.verdict}",
+            inline(check_diagnosis(c)),
+            f"“{inline(c.quote)}”",
+        ]
+        for c in checks
+    ]
+    header = ["Turn", "Quantity", "Claimed", "Expected", "Verdict", "Diagnosis", "Quote"]
+    return md_table(header, rows, ["---:", "---", "---:", "---:", "---", "---", "---"])
+
+
+def evidence_markdown(report: Report, turn_href: TurnHref | None = None) -> str:
+    """The evidence block: per sub-criterion, each quote once with a link to its turn and the points it
+    earned. Safe for `st.markdown(..., unsafe_allow_html=True)`: all text is HTML-escaped, then Markdown-escaped;
+    the only markup is the turn links."""
+    blocks = []
+    for cid, cat in report.categories.items():
+        for sid, sub in cat.subscores.items():
+            if not (sub.evidence or sub.reasons or sub.override):
+                continue
+            name = _safe(category_label(cid)) + ("" if sid == cid else f" › {_safe(sub_name(cid, sid))}")
+            lines = [f"**{name}**: {_safe(score_text(sub.score, sub.max, sub.band))}", ""]
+            if sub.override:
+                who = f" {_safe(str(sub.override['reviewer']))}" if sub.override.get("reviewer") else ""
+                machine = score_text(machine_score(sub), sub.max, machine_band(sub))
+                lines.append(
+                    f"- ✎ reviewer{who}: {num(sub.score)}/{num(sub.max)}, machine {_safe(machine)}: "
+                    f"{_safe(str(sub.override.get('note', '')))}"
+                )
+            groups, rest = evidence_groups(sub)
+            for g in groups:
+                tail = group_tail(g)
+                lines.append(
+                    f"- {_turn_link(g.turn, turn_href)}: “{_safe(g.quote)}”" + (f" — {_safe(tail)}" if tail else "")
+                )
+            lines += [f"- {_safe(r)}" for r in rest]
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _safe(text: str) -> str:
+    return inline(html.escape(text, quote=True))
+
+
+def _turn_link(turn: int, turn_href: TurnHref | None) -> str:
+    shown = f"turn {turn_number(turn)}"
+    if turn_href is None:
+        return shown
+    return f'<a href="{html.escape(turn_href(turn), quote=True)}" target="_self">{shown}</a>'
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
@@ -128,7 +172,7 @@ def render_headline(report: Report, machine: Report | None = None, *, compact: b
     scored = is_scored(report)
     delta = None
     if scored and machine is not None and abs(report.total - machine.total) > 1e-9:
-        delta = f"{report.total - machine.total:+.1f} after review"
+        delta = f"{report.total - machine.total:+.1f} after review (machine {num(machine.total)})"
     if compact:
         c1 = st.container()
         c2, c3 = st.columns(2)
@@ -147,54 +191,32 @@ def render_headline(report: Report, machine: Report | None = None, *, compact: b
         )
 
 
-def _height(rows: int, cap: int = 16) -> int:
-    """A table tall enough for its rows (up to `cap`, then it scrolls)."""
-    return 38 + 35 * min(rows, cap)
+def render_category_bars(report: Report, *, columns: int = 2) -> None:
+    """Each category's score against its maximum, as the same neutral bars the Practice sidebar uses."""
+    rows = category_rows(report)
+    if not rows:
+        return
+    cols = st.columns(columns) if columns > 1 else [st.container()]
+    for i, (name, score, max_) in enumerate(rows):
+        with cols[i % len(cols)]:
+            st.progress(
+                min(max(score / max_, 0.0), 1.0) if max_ else 0.0, text=f"{inline(name)}: **{num(score)}/{num(max_)}**"
+            )
 
 
-def render_scores(report: Report) -> None:
+def render_scores(report: Report, *, compact: bool = False) -> None:
     if not report.categories:
         return
-    chart = category_chart(report)
-    if chart is not None:
-        st.altair_chart(chart, width="stretch")
-    df = subscore_frame(report)
-    overridden = df["machine"].notna().any()
-    columns = ["category", "criterion", "score", "max", "band"] + (["machine", "reviewer note"] if overridden else [])
-    st.dataframe(
-        df[columns],
-        hide_index=True,
-        height=_height(len(df)),
-        column_config={
-            "score": st.column_config.NumberColumn(format="%g"),
-            "max": st.column_config.NumberColumn(format="%g"),
-            "machine": st.column_config.NumberColumn("machine score", format="%g"),
-        },
-    )
+    render_category_bars(report, columns=1 if compact else 2)
+    st.markdown(subscore_table(report))
 
 
-def render_evidence(report: Report) -> None:
-    blocks = []
-    for cid, cat in report.categories.items():
-        for sid, sub in cat.subscores.items():
-            if not (sub.evidence or sub.reasons or sub.override):
-                continue
-            name = label(cid) if sid == cid else f"{label(cid)} › {label(sid)}"
-            lines = [f"**{name}** — {num(sub.score)}/{num(sub.max)}" + (f" ({inline(sub.band)})" if sub.band else "")]
-            if sub.override:
-                who = f" by {inline(str(sub.override['reviewer']))}" if sub.override.get("reviewer") else ""
-                lines.append(
-                    f"- ✎ reviewer{who}: {num(sub.score)} (machine {num(machine_score(sub))}) — "
-                    f"{inline(str(sub.override.get('note', '')))}"
-                )
-            for ev in sub.evidence:
-                line = f"- {quote(ev.turn, ev.quote)}" + (" *(prompted)*" if ev.prompted else "")
-                lines.append(line + (f" — {inline(ev.note)}" if ev.note else ""))
-            lines += [f"- {inline(r)}" for r in sub.reasons]
-            blocks.append("\n".join(lines))
-    if blocks:
-        with st.expander(f"Evidence ({len(blocks)} criteria)", expanded=False):
-            st.markdown("\n\n".join(blocks))
+def render_evidence(report: Report, turn_href: TurnHref | None = None) -> None:
+    text = evidence_markdown(report, turn_href)
+    if text:
+        n = sum(1 for cat in report.categories.values() for s in cat.subscores.values() if s.evidence or s.reasons)
+        with st.expander(f"Evidence ({n} criteria): each quote, the points it earned and its turn", expanded=False):
+            st.markdown(text, unsafe_allow_html=True)
 
 
 def render_checks(checks: list[Check]) -> None:
@@ -204,19 +226,16 @@ def render_checks(checks: list[Check]) -> None:
         return
     counts = {v: sum(c.verdict == v for c in checks) for v in VERDICT_MARKS}
     st.caption(f"{counts['correct']} correct · {counts['incorrect']} incorrect · {counts['unverifiable']} unverifiable")
-    st.dataframe(
-        checks_frame(checks),
-        hide_index=True,
-        height=_height(len(checks), cap=12),
-        column_config={
-            "turn": st.column_config.NumberColumn(width="small"),
-            "quote": st.column_config.TextColumn(width="large"),
-            "diagnosis": st.column_config.TextColumn(width="medium"),
-        },
-    )
+    doubtful = [c for c in checks if c.verdict != "correct"]
+    if doubtful:
+        st.markdown(checks_table(doubtful))
+    right = [c for c in checks if c.verdict == "correct"]
+    if right:
+        with st.expander(f"The {len(right)} correct figure{'s' if len(right) != 1 else ''}", expanded=not doubtful):
+            st.markdown(checks_table(right))
 
 
-def render_flags(report: Report) -> None:
+def render_flags(report: Report, turn_href: TurnHref | None = None) -> None:
     red, green = st.columns(2)
     for col, title, flags, mark in (
         (red, "Red flags", report.red_flags, RED_FLAG),
@@ -229,9 +248,10 @@ def render_flags(report: Report) -> None:
                 continue
             lines = []
             for f in flags:
-                where = quote(f.turn, f.evidence) if f.turn is not None else inline(f.evidence)
-                lines.append(f"- {mark} **{inline(f.label or f.id)}** — {where}")
-            st.markdown("\n".join(lines))
+                turn, text = flag_where(f)
+                where = f"{_turn_link(turn, turn_href)}: “{_safe(text)}”" if turn is not None else _safe(text)
+                lines.append(f"- {mark} **{_safe(flag_name(f))}** — {where}")
+            st.markdown("\n".join(lines), unsafe_allow_html=True)
     if report.injection_attempts:
         removed = "\n".join(f"- {quote(ev.turn, ev.quote)}" for ev in report.injection_attempts)
         st.warning(f"Removed before grading (addressed to the grader):\n\n{removed}")
@@ -246,30 +266,27 @@ def render_feedback(report: Report) -> None:
         st.markdown("\n".join(f"- {inline(s)}" for s in report.strengths) or "None recorded.")
     with growth:
         st.markdown("##### Growth areas")
-        st.markdown("\n".join(f"- {inline(g)}" for g in report.growth_areas) or "None recorded.")
+        st.markdown("\n".join(f"- {inline(growth_text(g))}" for g in report.growth_areas) or "None recorded.")
     if report.feedback:
         st.markdown("##### Feedback")
         st.markdown(inline(report.feedback))
 
 
 def render_provenance(report: Report) -> None:
-    p = report.provenance
-    if p is None:
-        st.caption(f"Extractor {report.extractor}; no provenance recorded.")
-        return
-    parts = [f"extractor {p.extractor}"] + ([f"model {p.model}"] if p.model else [])
-    parts += [f"rubric {p.rubric_version}", f"grader {p.grader_version}", f"transcript {p.transcript_hash[:12]}"]
-    st.caption(" · ".join(inline(x) for x in parts) + " · turn numbers are 0-based")
+    st.caption(" · ".join(inline(x) for x in provenance_items(report)))
 
 
-def render_scorecard(report: Report, *, machine: Report | None = None, compact: bool = False) -> None:
+def render_scorecard(
+    report: Report, *, machine: Report | None = None, turn_href: TurnHref | None = None, headline: bool = True
+) -> None:
     """The whole scorecard; `machine` (the report before reviewer overrides) shows the change in the total;
-    `compact` for a narrow column."""
-    render_headline(report, machine, compact=compact)
+    `turn_href` makes every turn a link; `headline=False` when the page shows the headline elsewhere."""
+    if headline:
+        render_headline(report, machine)
     render_scores(report)
-    render_evidence(report)
+    render_evidence(report, turn_href)
     render_checks(report.checks)
-    render_flags(report)
+    render_flags(report, turn_href)
     render_feedback(report)
     render_provenance(report)
 
@@ -278,10 +295,9 @@ def download_buttons(report: Report, transcript: Transcript | None, *, key: str,
     """Transcript (YAML), scorecard (Markdown) and report (JSON), side by side; downloading does not rerun."""
     from grader.store import dump_transcript_yaml
 
-    cols = st.columns(3 if transcript is not None else 2)
-    i = 0
+    row = st.container(horizontal=True)  # buttons keep their whole label and wrap to a new line instead
     if transcript is not None:
-        cols[0].download_button(
+        row.download_button(
             "Transcript (YAML)",
             dump_transcript_yaml(transcript),
             file_name=f"{stem}.yaml",
@@ -290,8 +306,7 @@ def download_buttons(report: Report, transcript: Transcript | None, *, key: str,
             on_click="ignore",
             icon=":material/download:",
         )
-        i = 1
-    cols[i].download_button(
+    row.download_button(
         "Scorecard (Markdown)",
         render_markdown(report),
         file_name=f"{stem}.scorecard.md",
@@ -300,7 +315,7 @@ def download_buttons(report: Report, transcript: Transcript | None, *, key: str,
         on_click="ignore",
         icon=":material/download:",
     )
-    cols[i + 1].download_button(
+    row.download_button(
         "Report (JSON)",
         render_json(report) + "\n",
         file_name=f"{stem}.report.json",

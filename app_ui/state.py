@@ -32,7 +32,8 @@ REPLAY_FILE = "replay_file"  # widget: relative path of the chosen transcript
 REPLAY_UPLOAD = "replay_upload"  # widget (file uploader; never set)
 REPLAY_SAVED_UPLOADS = "replay_saved_uploads"  # dict[file_id, str]: an upload already copied to uploads/
 REPLAY_LOADED = "replay_loaded"  # str | None: path of the transcript shown; a change resets the turn
-REPLAY_TURN = "replay_turn"  # widget: 0-based turn index
+REPLAY_TURN = "replay_turn"  # widget: the turn shown, counted from 1 as on the page and in the URL
+REPLAY_URL_SEEN = "replay_url_seen"  # (file, turn) | None: the place last shown and written to the URL
 REPLAY_OV_FOR = "replay_ov_for"  # str | None: the transcript + sub-criterion the override form was filled for
 REPLAY_OV_CATEGORY = "replay_ov_category"  # widget
 REPLAY_OV_SUB = "replay_ov_sub"  # widget
@@ -42,8 +43,11 @@ REPLAY_OV_REVIEWER = "replay_ov_reviewer"  # widget
 REPLAY_NOTICES = "replay_notices"  # list[tuple[kind, text]]
 
 # --- Batch -------------------------------------------------------------------------------------------------
+BATCH_SOURCE = "batch_source"  # widget: "folder" | "upload"
 BATCH_UPLOADS = "batch_uploads"  # widget (file uploader; never set)
-BATCH_FOLDER = "batch_folder"  # widget: a folder (or file, or glob) to grade
+BATCH_FOLDER = "batch_folder"  # widget: a folder (or file, or glob) to grade; None until the page fills it in
+BATCH_SESSIONS = "batch_sessions"  # widget: also grade finished practice sessions
+BATCH_UPLOADED = "batch_uploaded"  # widget: also grade transcripts uploaded to Replay
 BATCH_WORKERS = "batch_workers"  # widget
 BATCH_EXTRACTOR = "batch_extractor"  # widget: "rules" | "llm"
 BATCH_OUTCOME = "batch_outcome"  # BatchOutcome | None: rows, summary.csv and the zip of a finished batch
@@ -56,12 +60,16 @@ _DEFAULTS: dict[str, Any] = {
     REPLAY_SOURCE: "folder",
     REPLAY_SAVED_UPLOADS: dict,
     REPLAY_LOADED: None,
-    REPLAY_TURN: 0,
+    REPLAY_TURN: 1,
+    REPLAY_URL_SEEN: None,
     REPLAY_OV_FOR: None,
     REPLAY_OV_NOTE: "",
     REPLAY_OV_REVIEWER: "",
     REPLAY_NOTICES: list,
-    BATCH_FOLDER: "",
+    BATCH_SOURCE: "folder",
+    BATCH_FOLDER: None,
+    BATCH_SESSIONS: False,
+    BATCH_UPLOADED: False,
     BATCH_WORKERS: 1,
     BATCH_EXTRACTOR: "rules",
     BATCH_OUTCOME: None,

@@ -33,6 +33,7 @@ def plan(quick: bool, real_llm: bool = False) -> list[tuple[str, list[str]]]:
         ("bench_llm_workers.py", []),
         ("bench_interviewer.py", ["--runs", "3" if quick else "5"]),
         ("bench_interviewer_replay.py", []),
+        ("bench_app_pages.py", ["--runs", "3" if quick else "5"]),
         *extra,
     ]
 

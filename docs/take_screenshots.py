@@ -3,12 +3,12 @@
     .venv/bin/python docs/take_screenshots.py            # writes docs/screenshots/*.png, prints the timings
     .venv/bin/python docs/take_screenshots.py --runs 5   # more samples for the timings
 
-Starts `streamlit run app.py` on a free 127.0.0.1 port with temporary transcripts and sessions folders (the
+Every screenshot is 1,400 px wide. Starts `streamlit run app.py` on a free 127.0.0.1 port with temporary transcripts and sessions folders (the
 repository is not touched), then drives /usr/bin/chromium with Playwright:
 
 - practice-mid.png: a practice interview after a few answers;
 - practice-scorecard.png: the same interview after "End and grade";
-- replay.png: that interview in Replay, stepped to a turn with findings, with a reviewer override;
+- replay.png: that interview in Replay, opened from its URL at a turn with findings, with a reviewer override;
 - batch.png: the sample transcripts graded on the Batch page.
 
 Timings, measured in the page with `performance.now()` (0 = navigation start):
@@ -21,6 +21,7 @@ Timings, measured in the page with `performance.now()` (0 = navigation start):
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import sys
@@ -49,12 +50,12 @@ FIRST_PAINT = """() => {
 }"""
 SCORECARD_DONE = """(t0) => {
   const text = document.body.innerText;
-  const chart = document.querySelector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg');
   const metric = document.querySelector('[data-testid="stMetric"]');
-  return metric && chart && text.includes("Numeric checks") && text.includes("Green flags")
-      && text.includes("turn numbers are 0-based") && text.includes("Report (JSON)")
+  return metric && text.includes("Numeric checks") && text.includes("Green flags")
+      && text.includes(" · grader ") && text.includes("Report (JSON)")
       ? performance.now() - t0 : false;
 }"""
+WIDTH = 1400
 
 
 def send(page: Any, text: str) -> None:
@@ -65,8 +66,21 @@ def send(page: Any, text: str) -> None:
     page.locator(CHAT).nth(before + 1).locator('[data-testid="stMarkdownContainer"]').first.wait_for()
 
 
+def shoot(page: Any, path: Path) -> None:
+    """A screenshot of the whole page at WIDTH: the window made as tall as the page's content first (the
+    page scrolls inside Streamlit's own container, so a full-page screenshot would stop at the window)."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        '\'[data-testid="stMainBlockContainer"], [data-testid="stSidebarContent"]\')].map(e => e.scrollHeight))'
+    )
+    page.set_viewport_size({"width": WIDTH, "height": min(int(height) + 120, 6000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path))
+    page.set_viewport_size({"width": WIDTH, "height": 1000})
+
+
 def first_paint(browser: Any, url: str) -> float:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport={"width": WIDTH, "height": 900})
     try:
         page = context.new_page()
         page.goto(url, wait_until="commit")
@@ -116,59 +130,55 @@ def main(argv: list[str] | None = None) -> int:
             cold = first_paint(browser, server.url)
             warm = [first_paint(browser, server.url) for _ in range(args.runs)]
 
-            context = browser.new_context(viewport={"width": 1440, "height": 1000})
+            context = browser.new_context(viewport={"width": WIDTH, "height": 1000})
             page = context.new_page()
             page.set_default_timeout(60_000)
             grade_ms = [interview_and_grade(page, server.url, ANSWERS, args.out / "practice-mid.png")]
             sid_url = page.url
-            page.set_viewport_size({"width": 1440, "height": 2300})
-            page.wait_for_timeout(600)
-            page.screenshot(path=str(args.out / "practice-scorecard.png"))
-            page.set_viewport_size({"width": 1440, "height": 1000})
+            shoot(page, args.out / "practice-scorecard.png")
             for _ in range(args.runs - 1):
                 page.get_by_role("button", name="New interview").click()
                 page.wait_for_url(lambda u, old=page.url: u != old)
                 grade_ms.append(interview_and_grade(page, page.url, ANSWERS[1:3], None))
 
-            # Replay: the first finished interview, at a turn with a numeric check, with a reviewer override
+            # Replay: the first finished interview, opened from its URL at a turn with a numeric check, with a
+            # reviewer override
             sid = sid_url.split("session=")[-1]
-            page.goto(server.url + "replay")
-            page.get_by_text("Reviewer override").first.wait_for()
-            page.get_by_role("combobox", name="Transcript").click()
-            page.get_by_role("option", name=f"sessions/{sid}.yaml").click()
+            page.goto(f"{server.url}replay?file=sessions/{sid}.yaml&turn=1")
             page.get_by_text("Nothing graded comes from this turn.").wait_for()
+            chosen = page.get_by_role("combobox", name="Transcript").input_value()
+            if f"sessions/{sid}.yaml" not in chosen:
+                raise RuntimeError(f"Replay opened {chosen!r}, not the session sessions/{sid}.yaml")
             for _ in range(12):
                 page.get_by_role("button", name="Next turn with findings ▶▶").click()
                 page.wait_for_timeout(500)
-                if page.locator('[data-testid="stMarkdownContainer"]', has_text="claimed").count():
+                if page.locator('[data-testid="stMarkdownContainer"] li', has_text=re.compile(r"claimed \d")).count():
                     break
             page.get_by_role("combobox", name="Category").click()
-            page.get_by_role("option", name="Parallelism").click()
+            page.get_by_role("option", name="Parallelism Strategy").click()
             page.wait_for_timeout(400)
             page.get_by_role("combobox", name="Sub-criterion").click()
-            page.get_by_role("option", name="Understanding").click()
+            page.get_by_role("option", name="Understanding of Parallelism Types").click()
             page.wait_for_timeout(400)
             page.get_by_label("Reviewer score (0–10)").fill("7")
             page.get_by_label("Note (required)").fill(
-                "Turn 5 explains why TP stays inside a node: NVLink vs InfiniBand."
+                "Turn 6 explains why TP stays inside a node: NVLink vs InfiniBand."
             )
             page.get_by_label("Reviewer (optional)").fill("lead")
             page.get_by_role("button", name="Save override").click()
             page.get_by_text("Saved: Parallelism").first.wait_for()
-            page.set_viewport_size({"width": 1440, "height": 1900})
+            page.get_by_text(re.compile(r"^Evidence \(")).first.click()  # open: quotes, points, turn links
             page.wait_for_timeout(800)
-            page.screenshot(path=str(args.out / "replay.png"))
+            shoot(page, args.out / "replay.png")
 
-            page.set_viewport_size({"width": 1440, "height": 1100})
+            page.set_viewport_size({"width": WIDTH, "height": 1100})
             page.goto(server.url + "batch")
-            page.get_by_label("…or a folder, file or glob in the batch folder").fill(str(transcripts))
-            page.keyboard.press("Enter")
+            page.get_by_text("Include finished practice sessions").click()
             page.wait_for_timeout(400)
             page.get_by_role("button", name="Grade").click()
             page.get_by_text("Mean total").first.wait_for()
-            page.set_viewport_size({"width": 1440, "height": 1750})
             page.wait_for_timeout(1000)
-            page.screenshot(path=str(args.out / "batch.png"))
+            shoot(page, args.out / "batch.png")
             browser.close()
 
     print(f"first paint, cold (first load after server start): {cold:.0f} ms")

@@ -4,13 +4,20 @@
 
 Inputs are directories (searched recursively for *.yaml, *.yml, *.json, *.txt, *.md; hidden directories and
 files, the output directory and reviewer-override sidecars `*.overrides.yaml` are skipped), files, or glob
-patterns; the order is stable (each input in turn, its files sorted by path). A file without a transcript
+patterns; the order is stable (each input in turn, its files sorted by path). `skip_dirs` (the app passes its
+practice sessions and Replay uploads) are left out of a folder or glob search that reaches into them, unless
+the input itself is inside one. A file without a transcript
 suffix is refused (an error row), whether named or matched. With `roots` (the app passes its batch folder,
 COACH_BATCH_ROOT), an input outside them is a `ConfigError` before anything is listed, and files that a
 symlink leads outside are left out. For each transcript `<id>.json` (the report) and `<id>.md` (the
 scorecard) are written as soon as it is graded; `<id>` is the file's stem, made unique when two files share
 one. At the end `summary.csv`, `summary.md` and `summary.jsonl` (the rows as JSON) list every input in input
 order.
+
+Reviewer overrides are applied: a transcript with a sidecar `<file>.overrides.yaml` (saved by Replay, see
+grader/overrides.py) is graded, then the reviewer's sub-scores replace the machine's, so its report, scorecard
+and row carry the reviewed total (the row also keeps the machine's, `machine_total`); a sidecar that does not
+load is an error row naming it. Editing a sidecar regrades its transcript on the next run.
 
 Failures are rows, never gaps: a file that does not load is an error row carrying the `GraderError` one-line
 message, an unexpected exception in one transcript is an error row naming the exception type, a transcript
@@ -65,7 +72,7 @@ from grader.atomic import write_atomic
 from grader.errors import ConfigError, GraderError
 from grader.extract.base import ClaimExtractor
 from grader.extract.rules import RulesExtractor
-from grader.overrides import is_sidecar
+from grader.overrides import apply_overrides, is_sidecar, load_overrides, sidecar_path
 from grader.redact import redact
 from grader.report import Level, Recommendation, Report
 from grader.scorecard import inline, is_scored, render_json, render_markdown
@@ -102,6 +109,8 @@ class BatchRow(BaseModel):
     id: str
     file: str
     total: float | None = Field(None, description="None for an error row or a report without category scores")
+    machine_total: float | None = Field(None, description="the machine's total, when reviewer overrides changed it")
+    overrides: int = Field(0, description="sub-scores a reviewer overrode (Replay)")
     level: str | None = None
     recommendation: str | None = None
     categories: dict[str, float] = Field(default_factory=dict, description="category id -> score, rubric order")
@@ -165,12 +174,17 @@ class BatchResult(BaseModel):
 
 
 def row_for(report: Report, *, id: str | None = None, file: str = "") -> BatchRow:
-    """The summary row of one report."""
+    """The summary row of one report; for a reviewed report also the machine's total, which each overridden
+    sub-score keeps (`override.machine_score`)."""
     scored = is_scored(report)
+    overridden = [s for c in report.categories.values() for s in c.subscores.values() if s.override]
+    change = sum(s.score - float(s.override.get("machine_score", s.score)) for s in overridden if s.override)
     return BatchRow(
         id=id or report.transcript_id,
         file=file,
         total=report.total if scored else None,
+        machine_total=round(report.total - change, 1) if overridden and scored else None,
+        overrides=len(overridden),
         level=report.level if scored else None,
         recommendation=report.recommendation if scored else None,
         categories={k: c.score for k, c in report.categories.items()},
@@ -208,7 +222,8 @@ def summarise(items: Iterable[SummaryItem]) -> tuple[str, str]:
     """
     rows = [_as_row(item) for item in items]
     stats = SummaryStats.of(rows)
-    return "".join(csv_lines(rows, stats.categories)), "".join(md_lines(stats, (r for r in rows if not r.ok)))
+    csv_text = "".join(csv_lines(rows, stats.categories, reviewed=stats.reviewed > 0))
+    return csv_text, "".join(md_lines(stats, (r for r in rows if not r.ok)))
 
 
 def _as_row(item: SummaryItem) -> BatchRow:
@@ -238,6 +253,7 @@ class SummaryStats:
     errors: int = 0
     skipped: int = 0
     fallbacks: int = 0
+    reviewed: int = 0
     totals: array[float] = dataclasses.field(default_factory=lambda: array("d"))
     levels: Counter[str] = dataclasses.field(default_factory=Counter)
     recommendations: Counter[str] = dataclasses.field(default_factory=Counter)
@@ -252,6 +268,7 @@ class SummaryStats:
             return
         self.ok += 1
         self.fallbacks += row.fallback
+        self.reviewed += row.overrides > 0
         if row.total is not None:
             self.totals.append(row.total)
             if row.level is not None:
@@ -279,14 +296,16 @@ def _csv_line(values: list[str]) -> str:
     return buf.getvalue()
 
 
-def csv_lines(rows: Iterable[BatchRow], categories: Iterable[str]) -> Iterator[str]:
-    """summary.csv, line by line."""
+def csv_lines(rows: Iterable[BatchRow], categories: Iterable[str], *, reviewed: bool = False) -> Iterator[str]:
+    """summary.csv, line by line; `reviewed` (some report has reviewer overrides) adds `machine_total` and
+    `overrides` after `total`."""
     cats = list(categories)
     yield _csv_line(
         [
             "id",
             "file",
             "total",
+            *(["machine_total", "overrides"] if reviewed else []),
             "level",
             "recommendation",
             *cats,
@@ -303,6 +322,7 @@ def csv_lines(rows: Iterable[BatchRow], categories: Iterable[str]) -> Iterator[s
                 r.id,
                 r.file,
                 _fmt(r.total),
+                *([_fmt(r.machine_total if r.overrides else r.total), str(r.overrides)] if reviewed else []),
                 r.level or "",
                 r.recommendation or "",
                 *(_fmt(r.categories.get(c)) for c in cats),
@@ -343,6 +363,12 @@ def md_lines(stats: SummaryStats, error_rows: Iterable[BatchRow]) -> Iterator[st
     out = ["# Batch summary", "", line]
     if stats.fallbacks:
         out += ["", f"⚠ {stats.fallbacks} report(s) used the rules fallback because the LLM extractor failed."]
+    if stats.reviewed:
+        out += [
+            "",
+            f"{stats.reviewed} report(s) carry reviewer overrides (Replay): their totals are the reviewed ones; "
+            "summary.csv has the machine's in `machine_total`.",
+        ]
     unscored = stats.ok - len(totals)
     if unscored:
         out += ["", f"{unscored} report(s) have no category scores (not scored) and are left out of the figures."]
@@ -419,10 +445,14 @@ class Missing:
 
 
 def expand_inputs(
-    inputs: Sequence[str | Path], out_dir: Path | None = None, *, roots: Sequence[Path] | None = None
+    inputs: Sequence[str | Path],
+    out_dir: Path | None = None,
+    *,
+    roots: Sequence[Path] | None = None,
+    skip_dirs: Sequence[Path] = (),
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """(files in a stable order without duplicates, [(input, why nothing was found)])."""
-    entries = _expand(inputs, out_dir, roots)
+    entries = _expand(inputs, out_dir, roots, skip_dirs)
     files = [e[0] for e in entries if isinstance(e, tuple)]
     return files, [(e.input, e.why) for e in entries if isinstance(e, Missing)]
 
@@ -431,7 +461,10 @@ _SUFFIXES_TEXT = ", ".join("*" + s for s in TRANSCRIPT_SUFFIXES)
 
 
 def _expand(
-    inputs: Sequence[str | Path], out_dir: Path | None, roots: Sequence[Path] | None = None
+    inputs: Sequence[str | Path],
+    out_dir: Path | None,
+    roots: Sequence[Path] | None = None,
+    skip_dirs: Sequence[Path] = (),
 ) -> list[tuple[Path, str] | Missing]:
     """In input order: (file, its absolute path) for every transcript file, or a Missing for an input that
     named none. Each input's files are sorted; a file named twice is kept once, where it first appears.
@@ -439,9 +472,11 @@ def _expand(
     A file without a transcript suffix is a Missing (`/etc/pass*` does not pick up `passwd`). With `roots`
     (a server's batch folder), an input outside every root, or a glob whose fixed part is outside them, is a
     `ConfigError`, checked before anything is listed; files that resolve (through a symlink) outside the roots
-    are left out.
+    are left out. A folder or glob search leaves out the files under `skip_dirs`, except those under the input
+    itself when the input is inside one of them (asked for by name).
     """
     out_resolved = out_dir.resolve() if out_dir is not None else None
+    skipped = [d.expanduser().resolve() for d in skip_dirs]
     bounds = [r.expanduser().resolve() for r in roots] if roots is not None else None
     entries: list[tuple[Path, str] | Missing] = []
     seen: set[str] = set()
@@ -461,8 +496,9 @@ def _expand(
         path = Path(text)
         if bounds is not None:
             _confine(text, bounds)
+        skip = [d for d in skipped if not path.resolve().is_relative_to(d)]
         if path.is_dir():
-            found = _walk(path, out_resolved)
+            found = _unskipped(_walk(path, out_resolved), skip)
             if not found:
                 entries.append(Missing(text, f"no transcript files ({_SUFFIXES_TEXT})"))
             add(found)
@@ -476,7 +512,7 @@ def _expand(
             for match in sorted(glob.glob(text, recursive=True)):
                 mp = Path(match)
                 found += _walk(mp, out_resolved) if mp.is_dir() else [mp] if _is_transcript_name(mp.name) else []
-            found = [f for f in found if not _inside(f, out_resolved)]
+            found = _unskipped([f for f in found if not _inside(f, out_resolved)], skip)
             if not found:
                 entries.append(Missing(text, f"no transcript files match this pattern ({_SUFFIXES_TEXT})"))
             add(found)
@@ -498,6 +534,12 @@ def _confine(text: str, bounds: list[Path]) -> None:
     if not any(resolved.is_relative_to(r) for r in bounds):
         where = " or ".join(str(r) for r in bounds)
         raise ConfigError(f"{text}: outside the batch folder ({where}); set COACH_BATCH_ROOT to grade elsewhere")
+
+
+def _unskipped(files: list[Path], skip: list[Path]) -> list[Path]:
+    if not skip:
+        return files
+    return [f for f in files if not any(f.resolve().is_relative_to(d) for d in skip)]
 
 
 def _inside(path: Path, directory: Path | None) -> bool:
@@ -564,6 +606,7 @@ class ManifestEntry(BaseModel):
     report: str = Field(description="the report's JSON file name in out_dir")
     markdown: str | None = None
     fallback: bool = Field(False, description="the LLM failed and the rules fallback produced the report")
+    overrides: str = Field("", description="hash of the reviewer-overrides sidecar the report applied; '' for none")
 
 
 class Manifest:
@@ -697,6 +740,7 @@ def grade_batch(
     progress: bool | ProgressCallback | None = None,
     time_limit_s: float | None = None,
     roots: Sequence[Path] | None = None,
+    skip_dirs: Sequence[Path] = (),
 ) -> BatchResult:
     """Grade every transcript the inputs name into `out_dir`; see the module docstring.
 
@@ -704,14 +748,15 @@ def grade_batch(
     callback `progress(done, total, id)` called once per transcript from the calling thread.
     `time_limit_s`: a transcript still being graded after this long is an error row (default: the
     `batch_file_timeout_s` setting). `roots`: inputs must lie inside these folders (a server's batch root);
-    None means any path this process can read (the CLI: its user has the shell anyway).
+    None means any path this process can read (the CLI: its user has the shell anyway). `skip_dirs`: folders a
+    folder or glob search leaves out (the app's practice sessions and uploads), unless an input is inside one.
     Raises `ConfigError` when the inputs name no file at all, name one outside `roots`, for an unusable or
     busy output directory, or an unusable extractor; any problem with one transcript is an error row instead.
     """
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, not {workers}")
     out_dir = Path(out_dir)
-    entries = _expand(inputs, out_dir, roots)
+    entries = _expand(inputs, out_dir, roots, skip_dirs)
     files = [e for e in entries if isinstance(e, tuple)]
     if not files:
         where = "; ".join(f"{e.input}: {e.why}" for e in entries if isinstance(e, Missing)) or "no inputs given"
@@ -771,7 +816,7 @@ def grade_batch(
 def _write_summaries(out_dir: Path, manifest: Manifest) -> BatchResult:
     """summary.csv, summary.md and summary.jsonl, streamed from the rows on disk in input order."""
     stats = SummaryStats.of(manifest.iter_rows())
-    write_atomic(out_dir / SUMMARY_CSV, csv_lines(manifest.iter_rows(), stats.categories))
+    write_atomic(out_dir / SUMMARY_CSV, csv_lines(manifest.iter_rows(), stats.categories, reviewed=stats.reviewed > 0))
     write_atomic(out_dir / SUMMARY_MD, md_lines(stats, manifest.iter_rows(errors_only=True)))
     write_atomic(out_dir / SUMMARY_JSONL, (r.model_dump_json() + "\n" for r in manifest.iter_rows()))
     return BatchResult(
@@ -973,9 +1018,11 @@ def _grade_one(
     try:
         transcript = load_transcript(item.path)
         content_hash = transcript.content_hash()
-        if previous is not None and (reused := _reusable(item, previous, content_hash, ctx)) is not None:
+        sidecar = _sidecar_hash(item.path)
+        if previous is not None and (reused := _reusable(item, previous, content_hash, ctx, sidecar)) is not None:
             return _Outcome(item, reused, previous)
-        report = pipeline.grade_transcript(transcript, extractor=ctx.extractor, settings=ctx.settings)
+        machine = pipeline.grade_transcript(transcript, extractor=ctx.extractor, settings=ctx.settings)
+        report = apply_overrides(machine, load_overrides(item.path)) if sidecar else machine
         if abandoned is not None and item.index in abandoned:  # past the time limit: already an error row
             raise _too_slow(0)
         json_name, md_name = f"{item.id}.json", f"{item.id}.md"
@@ -994,6 +1041,7 @@ def _grade_one(
             report=json_name,
             markdown=md_name,
             fallback=row.fallback,
+            overrides=sidecar,
         )
         return _Outcome(item, row, entry)
     except GraderError as exc:
@@ -1019,10 +1067,26 @@ def _remove_reports(out_dir: Path, entry: ManifestEntry) -> None:
                 (out_dir / name).unlink()
 
 
-def _reusable(item: Item, previous: ManifestEntry, content_hash: str, ctx: _Context) -> BatchRow | None:
+def _sidecar_hash(path: Path) -> str:
+    """A short hash of the transcript's reviewer-overrides sidecar; '' when it has none."""
+    import hashlib
+
+    try:
+        data = sidecar_path(path).read_bytes()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise GraderError(f"cannot read: {exc.strerror or exc}", path=sidecar_path(path)) from None
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _reusable(
+    item: Item, previous: ManifestEntry, content_hash: str, ctx: _Context, sidecar: str = ""
+) -> BatchRow | None:
     """The earlier report's row when nothing that shapes the report changed, else None (grade again)."""
     if (
         previous.hash != content_hash
+        or previous.overrides != sidecar
         or previous.grader_version != __version__
         or previous.extractor != ctx.extractor_key
         or previous.fallback

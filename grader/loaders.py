@@ -386,7 +386,7 @@ def _turn(item: Any, src: _Source, *, loc: tuple[str | int, ...], strict: bool) 
     if role is None:
         return None
     fields = dict(item) if strict else {}
-    content = _content(item.get("content"), src, loc, chat=not strict)
+    content = _content(item.get("content"), src, loc, chat=not strict, keys=list(item))
     fields.update(role=role, content=content, line=src.line(*loc))
     try:
         return Turn.model_validate(fields)
@@ -403,7 +403,7 @@ def _turn(item: Any, src: _Source, *, loc: tuple[str | int, ...], strict: bool) 
 def _role(value: Any, src: _Source, loc: tuple[str | int, ...]) -> str | None:
     index = int(loc[-1])
     if value is None:
-        raise src.fail("turn has no role (expected interviewer or candidate)", *loc, turn=index)
+        raise src.fail("turn has no role (expected a 'role' field: interviewer or candidate)", *loc, turn=index)
     key = value.strip().lower() if isinstance(value, str) else None
     if key in _IGNORED_ROLES:
         return None
@@ -412,10 +412,11 @@ def _role(value: Any, src: _Source, loc: tuple[str | int, ...]) -> str | None:
     return _ROLES[key]
 
 
-def _content(value: Any, src: _Source, loc: tuple[str | int, ...], *, chat: bool) -> str:
+def _content(value: Any, src: _Source, loc: tuple[str | int, ...], *, chat: bool, keys: list[Any] | None = None) -> str:
     index = int(loc[-1])
     if value is None:
-        raise src.fail("turn has no content", *loc, turn=index)
+        has = f"; this turn has {', '.join(repr(str(k)) for k in keys)}" if keys else ""
+        raise src.fail(f"turn has no content (expected a 'content' field with what was said{has})", *loc, turn=index)
     if chat and isinstance(value, list):
         value = _join_parts(value)
     if not isinstance(value, str):

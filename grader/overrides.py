@@ -300,8 +300,10 @@ def _band(rubric: Any | None, cat_id: str, sub_id: str, score: float, *, default
     if rubric is None:
         return default
     try:
-        band = rubric.subcriterion(cat_id, sub_id).band_for(score)
-    except (KeyError, AttributeError):
+        sub = rubric.subcriterion(cat_id, sub_id)
+        # as scoring names it: a score in one of the rubric's gaps (7-8 between 5-6 and 9-10) is the band below
+        band = sub.band_for(score) or next((b for b in sub.bands if b.max < score), sub.fallback)
+    except (KeyError, AttributeError, IndexError):
         return default
     return band.name if band is not None else None
 

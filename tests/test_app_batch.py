@@ -1,5 +1,7 @@
 """Batch page through AppTest: uploads or a folder go through grader.batch.grade_batch, one table row per
-transcript (errors included), and the downloads hold summary.csv and every report."""
+transcript (errors included), and the downloads hold summary.csv and every report. The folder starts filled
+in, practice sessions and Replay uploads stay out unless asked for, reviewer overrides are applied and shown,
+and a batch that cannot start leaves no progress bar behind."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ def batch_page() -> AppTest:
 
 
 def upload(at: AppTest, names: list[str], folder: str = "good") -> AppTest:
+    at.radio(key="batch_source").set_value("upload").run()
     files = [(n, (DATA / folder / n).read_bytes(), "application/octet-stream") for n in names]
     at.file_uploader(key="batch_uploads").set_value(files).run()
     return at
@@ -53,7 +56,7 @@ def test_three_uploads_make_three_rows(downloads: dict[str, Any]) -> None:
     table = at.dataframe[0].value
     assert len(table) == 3
     assert list(table["file"]) == THREE, "uploads are listed by their own names, not a temp path"
-    assert table["error"].isna().all()
+    assert "error" not in set(table["level"]), "nothing failed"
     assert {m.label: m.value for m in at.metric}["Transcripts"] == "3"
 
     rows = list(csv.DictReader(io.StringIO(downloads["summary.csv"])))
@@ -88,6 +91,7 @@ def test_folder_path_grades_every_transcript_but_not_override_sidecars(tmp_path:
 
 def test_a_bad_file_is_an_error_row_not_a_crash() -> None:
     at = batch_page()
+    at.radio(key="batch_source").set_value("upload").run()
     files = [
         ("project.yaml", (DATA / "good" / "project.yaml").read_bytes(), "text/yaml"),
         ("yaml_syntax.yaml", (DATA / "bad" / "yaml_syntax.yaml").read_bytes(), "text/yaml"),
@@ -97,7 +101,7 @@ def test_a_bad_file_is_an_error_row_not_a_crash() -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 2
-    assert table["error"].notna().sum() == 1
+    assert list(table["level"]).count("error") == 1
     assert any("yaml_syntax.yaml" in w.value for w in at.warning)
 
 
@@ -108,10 +112,114 @@ def test_missing_folder_is_one_error_line(tmp_path: Path) -> None:
     assert not at.exception
     assert len(at.error) == 1 and "nowhere" in at.error[0].value
     assert not at.dataframe
+    assert not at.get("progress"), "no progress bar is left above the error"
 
 
 def test_grade_is_disabled_without_input() -> None:
-    assert batch_page().button(key="batch_grade").disabled
+    at = batch_page()
+    at.radio(key="batch_source").set_value("upload").run()
+    assert at.button(key="batch_grade").disabled
+    at.radio(key="batch_source").set_value("folder").run()
+    at.text_input(key="batch_folder").set_value("").run()
+    assert at.button(key="batch_grade").disabled
+
+
+def test_the_batch_folder_is_filled_in_and_grades_at_once(tmp_path: Path) -> None:
+    for n in THREE:
+        shutil.copy(DATA / "good" / n, tmp_path / n)
+    at = batch_page()
+    assert at.text_input(key="batch_folder").value == str(tmp_path), "the default is the batch folder itself"
+    assert not at.button(key="batch_grade").disabled
+    at.button(key="batch_grade").click().run()
+    assert not at.exception
+    assert sorted(at.dataframe[0].value["file"]) == sorted(THREE)
+    assert not at.get("progress"), "the bar is gone once the table is there"
+
+
+def _sessions_and_uploads(root: Path) -> None:
+    from grader.interview import InterviewEngine
+    from grader.store import save_transcript_atomic
+
+    sessions = root / "transcripts" / "sessions"
+    done = InterviewEngine(transcript_id="done")
+    done.start()
+    done.reply("The weights are 175B x 2 bytes = 350 GB in fp16.")
+    save_transcript_atomic(done.end(), sessions / "done.yaml")
+    going = InterviewEngine(transcript_id="going")
+    going.start()
+    going.reply("What interconnect do the nodes have?")
+    save_transcript_atomic(going.transcript, sessions / "going.yaml")
+    (root / "transcripts" / "uploads").mkdir(parents=True)
+    shutil.copy(DATA / "good" / "qa.txt", root / "transcripts" / "uploads" / "qa-0123456789.txt")
+    shutil.copy(DATA / "good" / "project.yaml", root / "transcripts" / "project.yaml")
+
+
+def test_sessions_and_uploads_are_left_out_unless_asked_for(tmp_path: Path) -> None:
+    _sessions_and_uploads(tmp_path)
+    at = batch_page()
+    at.button(key="batch_grade").click().run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["file"]) == ["transcripts/project.yaml"]
+
+    at.checkbox(key="batch_sessions").check().run()
+    at.checkbox(key="batch_uploaded").check().run()
+    at.button(key="batch_grade").click().run()
+    files = sorted(at.dataframe[0].value["file"])
+    assert files == [
+        "transcripts/project.yaml",
+        "transcripts/sessions/done.yaml",
+        "transcripts/uploads/qa-0123456789.txt",
+    ]
+    assert "transcripts/sessions/going.yaml" not in files, "an interview still going has nothing to grade yet"
+
+
+def test_replay_overrides_are_applied_and_shown(tmp_path: Path, downloads: dict[str, Any]) -> None:
+    from grader.loaders import load_transcript
+    from grader.overrides import Override, save_overrides
+    from grader.pipeline import grade_transcript
+
+    shutil.copy(DATA / "good" / "project.yaml", tmp_path / "project.yaml")
+    shutil.copy(DATA / "good" / "chat.json", tmp_path / "chat.json")
+    machine = grade_transcript(load_transcript(tmp_path / "project.yaml"))
+    cat_id, cat = next(iter(machine.categories.items()))
+    sub_id, sub = next(iter(cat.subscores.items()))
+    new = 0.0 if sub.score > 0 else float(sub.max)
+    save_overrides(tmp_path / "project.yaml", [Override(category=cat_id, subcriterion=sub_id, score=new, note="n")])
+
+    at = batch_page()
+    at.button(key="batch_grade").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("file")
+    assert table.loc["project.yaml", "total"] == pytest.approx(machine.total + new - sub.score, abs=0.05)
+    assert table.loc["project.yaml", "machine"] == pytest.approx(machine.total, abs=0.05)
+    assert table.loc["chat.json", "machine"] == table.loc["chat.json", "total"]
+    assert any("1 with reviewer overrides" in c.value for c in at.caption)
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO(downloads["summary.csv"]))}
+    assert float(rows["project.yaml"]["machine_total"]) == pytest.approx(machine.total, abs=0.05)
+    assert rows["project.yaml"]["overrides"] == "1"
+
+
+def test_the_cli_batch_applies_overrides_and_regrades_when_they_change(tmp_path: Path) -> None:
+    from grader.overrides import Override, save_overrides
+    from grader.report import Report
+
+    shutil.copy(DATA / "good" / "project.yaml", tmp_path / "project.yaml")
+    first = grade_batch([str(tmp_path / "project.yaml")], tmp_path / "out", progress=False).rows[0]
+    assert first.overrides == 0 and first.machine_total is None
+    cat_id, cat = next(
+        iter(Report.model_validate_json((tmp_path / "out" / "project.json").read_text()).categories.items())
+    )
+    sub_id = next(iter(cat.subscores))
+    save_overrides(tmp_path / "project.yaml", [Override(category=cat_id, subcriterion=sub_id, score=0, note="n")])
+    second = grade_batch([str(tmp_path / "project.yaml")], tmp_path / "out", progress=False).rows[0]
+    assert not second.skipped and second.overrides == 1 and second.machine_total == first.total
+    report = Report.model_validate_json((tmp_path / "out" / "project.json").read_text())
+    assert report.categories[cat_id].subscores[sub_id].override["machine_score"] is not None
+    third = grade_batch([str(tmp_path / "project.yaml")], tmp_path / "out", progress=False).rows[0]
+    assert third.skipped and third.total == second.total and third.machine_total == first.total
+    (tmp_path / "project.yaml.overrides.yaml").write_text("overrides: [\n", encoding="utf-8")
+    broken = grade_batch([str(tmp_path / "project.yaml")], tmp_path / "out", progress=False).rows[0]
+    assert broken.error and "project.yaml.overrides.yaml" in broken.error
 
 
 def test_upload_names_are_safe_and_unique() -> None:
@@ -132,12 +240,25 @@ def test_files_are_shown_relative_to_what_was_given(tmp_path: Path) -> None:
     assert display_file("/elsewhere/d.txt", [tmp_path]) == "/elsewhere/d.txt"
 
 
-def test_table_has_a_column_per_category(tmp_path: Path) -> None:
+def test_table_has_a_short_column_per_category_and_nothing_it_does_not_need(tmp_path: Path) -> None:
+    from app_pages.batch import TABLE_WIDTHS
+    from grader.labels import category_short
+
     result = grade_batch([str(DATA / "good" / "project.yaml")], tmp_path / "out", progress=False)
     df = rows_frame(result.rows)
     assert len(df) == 1
-    assert {"id", "total", "level", "recommendation", "error"} <= set(df.columns)
-    assert len(df.columns) == 10 + len(result.rows[0].categories)
+    cats = list(result.rows[0].categories)
+    assert list(df.columns) == [
+        "file",
+        "total",
+        "level",
+        "recommendation",
+        *(category_short(c) for c in cats),
+    ], "no id beside the file, no machine total when no reviewer changed one"
+    bad = grade_batch([str(DATA / "bad" / "yaml_syntax.yaml")], tmp_path / "out2", progress=False).rows
+    assert list(rows_frame([*result.rows, *bad])["level"]) == [result.rows[0].level, "error"]
+    widest = sum(TABLE_WIDTHS[k] for k in ("file", "total", "machine", "level", "recommendation"))
+    assert widest + len(cats) * TABLE_WIDTHS["category"] <= 940, "fits beside the sidebar at 1,400 px"
 
 
 @pytest.mark.parametrize("folder", ["/", "/etc", "/etc/pass*", "../", "/tmp/*/chat.json", "in/../../elsewhere"])

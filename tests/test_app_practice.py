@@ -16,7 +16,12 @@ from streamlit.testing.v1 import AppTest
 from app_ui import resources
 from app_ui.text import md_text
 from grader.extract.rules import RulesExtractor
+from grader.interview import InterviewEngine
+from grader.labels import category_label
 from grader.loaders import load_transcript
+from grader.pipeline import grade_transcript
+from grader.scorecard import inline
+from grader.store import save_transcript_atomic
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 30
@@ -168,7 +173,104 @@ def test_hint_is_recorded_and_saved(sessions: Path) -> None:
     assert not at.exception
     saved = load_transcript(sessions / f"{sid}.yaml", in_progress=True)
     assert saved.turns[-1].hint and saved.turns[-1].role == "interviewer"
-    assert "Hint" in [c.value for c in at.caption]
+    assert f"turn {len(saved.turns)} · hint" in [c.value for c in at.caption]
+
+
+def test_chat_shows_turn_numbers_as_people_count_them(sessions: Path) -> None:
+    at = app()
+    say(at, ANSWERS[0])
+    say(at, ANSWERS[1])
+    captions = [m.caption[0].value for m in at.chat_message]
+    assert captions == [f"turn {i}" for i in range(1, 6)], "the opening question is turn 1"
+
+
+def test_sidebar_shows_topics_while_interviewing_and_the_score_once_graded(sessions: Path) -> None:
+    at = app()
+    say(at, ANSWERS[1])
+    sidebar = [c.value for c in at.sidebar.caption]
+    assert "Topics covered so far" in sidebar and "Score by category" not in sidebar
+    assert all(p.text.endswith(" topics") for p in at.sidebar.progress), "coverage counts topics, not points"
+    at.button(key="practice_end").click().run()
+    assert not at.exception
+    sidebar = [c.value for c in at.sidebar.caption]
+    assert "Score by category" in sidebar and "Topics covered so far" not in sidebar
+    report = grade_transcript(load_transcript(sessions / f"{sid_of(at)}.yaml"))
+    bars = {p.text: p.value for p in at.sidebar.progress}
+    expected = {
+        f"{inline(category_label(cid))}: **{cat.score:g}/{cat.max:g}**": cat.score / cat.max
+        for cid, cat in report.categories.items()
+    }
+    assert bars.keys() == expected.keys(), "the sidebar shows the scorecard's own category scores"
+    for text, fraction in expected.items():
+        assert abs(bars[text] - 100 * fraction) <= 1, text  # progress is in percent
+
+
+def test_the_clock_is_in_the_sidebar_while_the_interview_runs(sessions: Path) -> None:
+    """The clock is drawn by `live_clock`, a fragment redrawn every second (the browser test sees it move with
+    no answer); here, that it shows the phase and the time left, and is gone once the interview ends."""
+    at = app()
+    assert any("left" in m.value and "elapsed" in m.value for m in at.sidebar.markdown)
+    say(at, ANSWERS[1])
+    at.button(key="practice_end").click().run()
+    assert not any("left" in m.value and "elapsed" in m.value for m in at.sidebar.markdown)
+
+
+def test_a_new_interview_lists_unfinished_ones_to_resume(sessions: Path) -> None:
+    open_one = InterviewEngine(transcript_id="20260101-090000-aaaaaa")
+    open_one.start()
+    open_one.reply(ANSWERS[0])
+    open_one.reply(ANSWERS[1])
+    save_transcript_atomic(open_one.transcript, sessions / "20260101-090000-aaaaaa.yaml")
+    done = InterviewEngine(transcript_id="20260101-100000-bbbbbb")
+    done.start()
+    done.reply(ANSWERS[1])
+    save_transcript_atomic(done.end(), sessions / "20260101-100000-bbbbbb.yaml")
+
+    at = app()
+    resume = [b for b in at.button if b.key and b.key.startswith("practice_resume_")]
+    assert [b.key for b in resume] == ["practice_resume_20260101-090000-aaaaaa"], "finished ones are not listed"
+    assert "2 answers" in resume[0].label
+    resume[0].click().run()
+    assert not at.exception
+    assert sid_of(at) == "20260101-090000-aaaaaa"
+    engine = at.session_state["practice"].engine
+    assert [t.content for t in engine.transcript.turns] == [t.content for t in open_one.transcript.turns]
+    assert not [b for b in at.button if b.key and b.key.startswith("practice_resume_")], "not once answering"
+
+
+def test_no_file_system_path_under_the_title(sessions: Path) -> None:
+    at = app()
+    say(at, ANSWERS[0])
+    assert str(sessions) not in texts(at) and str(sessions.parent) not in texts(at)
+
+
+def test_reopening_a_finished_session_does_not_grade_it_again(sessions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second browser session (a reload, another tab, someone else) reuses the report graded before."""
+    calls: list[str] = []
+    real = resources.grade
+
+    def counting(transcript, s=None):  # type: ignore[no-untyped-def]
+        calls.append(transcript.content_hash())
+        return real(transcript, s)
+
+    monkeypatch.setattr(resources, "grade", counting)
+    first = app()
+    sid = sid_of(first)
+    say(first, ANSWERS[1])
+    first.button(key="practice_end").click().run()
+    for _ in range(2):
+        again = app(session=sid)
+        assert not again.exception and "Total" in {m.label for m in again.metric}
+    assert len(calls) == 1
+
+
+def test_evidence_links_to_the_session_in_replay(sessions: Path) -> None:
+    at = app()
+    sid = sid_of(at)
+    say(at, ANSWERS[1])
+    at.button(key="practice_end").click().run()
+    block = next(m.value for m in at.markdown if 'target="_self"' in m.value)
+    assert f'href="replay?file=sessions%2F{sid}.yaml&amp;turn=' in block
 
 
 def test_a_reply_left_pending_by_a_stopped_run_is_recorded_first(sessions: Path) -> None:

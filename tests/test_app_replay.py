@@ -1,5 +1,6 @@
-"""Replay page through AppTest: step to a turn and see what was graded there; override a sub-criterion, find
-it again in a fresh session, and export a report that carries both the reviewer's and the machine's score."""
+"""Replay page through AppTest: step to a turn (counted from 1) and see what was graded there; the transcript and
+turn live in the URL; override a sub-criterion, find it again in a fresh session, and export a report that
+carries both the reviewer's and the machine's score."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from streamlit.testing.v1 import AppTest
 
 from app_ui import resources
 from grader.interview import InterviewEngine
+from grader.labels import category_label, criterion_label, quantity_label
 from grader.loaders import load_transcript
 from grader.overrides import load_overrides, sidecar_path
 from grader.pipeline import grade_transcript
-from grader.scorecard import label
+from grader.scorecard import inline
 from grader.store import save_transcript_atomic
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -40,9 +42,9 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     st.cache_data.clear()
 
 
-def replay(**state: Any) -> AppTest:
+def replay(query: dict[str, str] | None = None, **state: Any) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
+    at.query_params.update(query or {})
     at.switch_page("app_pages/replay.py")
     for k, v in state.items():
         at.session_state[k] = v
@@ -59,33 +61,94 @@ def shown(at: AppTest) -> str:
 
 
 def test_lists_transcripts_and_steps_to_a_turn_with_its_findings(folder: Path) -> None:
-    machine = grade_transcript(load_transcript(folder / "project.yaml"))
+    transcript = load_transcript(folder / "project.yaml")
+    machine = grade_transcript(transcript)
     check = machine.checks[0]
     at = replay()
     assert at.selectbox(key="replay_file").options == ["chat.json", "project.yaml", "session.txt"]
     at.selectbox(key="replay_file").set_value("project.yaml").run()
     assert not at.exception
 
-    at.slider(key="replay_turn").set_value(check.turn).run()
+    shown_turn = check.turn + 1  # as people count: the opening question is turn 1
+    at.slider(key="replay_turn").set_value(shown_turn).run()
     assert not at.exception
+    assert at.slider(key="replay_turn").min == 1 and at.slider(key="replay_turn").max == len(transcript.turns)
     panel = shown(at)
-    assert f"**Turn {check.turn} of" in panel
-    assert f"**{label(check.quantity)}**: claimed" in panel
+    assert f"**Turn {shown_turn} of {len(transcript.turns)}**" in panel
+    assert f"**{inline(quantity_label(check.quantity))}**: claimed" in panel
+    assert f"turn {shown_turn} · {transcript.turns[check.turn].role}" in panel
     # evidence for a sub-criterion is shown at its turn
     ev_turns = {ev.turn for cat in machine.categories.values() for sub in cat.subscores.values() for ev in sub.evidence}
     if check.turn in ev_turns:
         assert "evidence for **" in panel
 
     # stepping back to the opening shows that nothing was graded there
-    at.slider(key="replay_turn").set_value(0).run()
+    at.slider(key="replay_turn").set_value(1).run()
     assert "Nothing graded comes from this turn." in shown(at)
+    assert "**Turn 1 of " in shown(at) and "Turn 0" not in shown(at)
     at.button(key="replay_next").click().run()
-    assert at.session_state["replay_turn"] == 1
+    assert at.session_state["replay_turn"] == 2
     at.button(key="replay_prev").click().run()
-    assert at.session_state["replay_turn"] == 0
+    assert at.session_state["replay_turn"] == 1
     at.button(key="replay_next_finding").click().run()
-    assert at.session_state["replay_turn"] > 0
+    assert at.session_state["replay_turn"] > 1
     assert "Nothing graded comes from this turn." not in shown(at)
+
+
+def test_the_url_names_the_transcript_and_the_turn(folder: Path) -> None:
+    """A reload or a bookmark opens where the reviewer was: file and turn are in the URL, both ways."""
+    at = replay({"file": "project.yaml", "turn": "3"})
+    assert at.selectbox(key="replay_file").value == "project.yaml"
+    assert at.session_state["replay_turn"] == 3 and "**Turn 3 of 4**" in shown(at)
+    at.button(key="replay_next").click().run()
+    assert at.query_params["file"] == "project.yaml" and at.query_params["turn"] == "4"
+    at.selectbox(key="replay_file").set_value("session.txt").run()
+    assert at.query_params["file"] == "session.txt" and at.query_params["turn"] == "1", "another file starts at 1"
+
+    again = replay(dict(at.query_params))  # the same URL in a new browser session (a reload)
+    assert again.selectbox(key="replay_file").value == "session.txt" and again.session_state["replay_turn"] == 1
+
+    missing = replay({"file": "gone.yaml", "turn": "2"})
+    assert any("gone.yaml" in w.value and "not in the transcripts folder" in w.value for w in missing.warning)
+    assert not missing.exception
+
+
+def test_transcript_text_is_shown_as_paragraphs_not_yaml_lines(folder: Path) -> None:
+    (folder / "wrapped.yaml").write_text(
+        "turns:\n"
+        "  - role: interviewer\n"
+        "    content: Where do you start?\n"
+        "  - role: candidate\n"
+        "    content: |\n"
+        "      The weights are 175B x 2 bytes = 350 GB in fp16,\n"
+        "      so they need at least five 80 GB GPUs.\n"
+        "\n"
+        "      Then the KV cache:\n"
+        "      - 4.7 MB per token\n"
+        "      - 32 sequences at 2K\n",
+        encoding="utf-8",
+    )
+    at = replay({"file": "wrapped.yaml", "turn": "2"})
+    body = next(m.value for m in at.markdown if "350 GB" in m.value and "turn" not in m.value[:8].lower())
+    assert "in fp16, so they need at least five 80 GB GPUs." in body, "a wrapped line is joined back"
+    assert "\n\nThen the KV cache:  \n\\- 4.7 MB per token  \n\\- 32 sequences at 2K" in body, "lists keep lines"
+
+
+def test_evidence_links_each_quote_to_its_turn(folder: Path) -> None:
+    machine = grade_transcript(load_transcript(folder / "project.yaml"))
+    ev = next(e for c in machine.categories.values() for s in c.subscores.values() for e in s.evidence)
+    at = replay({"file": "project.yaml"})
+    block = next(m for m in at.markdown if 'target="_self"' in m.value)
+    link = f'<a href="replay?file=project.yaml&amp;turn={ev.turn + 1}" target="_self">turn {ev.turn + 1}</a>'
+    assert link in block.value
+    assert block.value.count(f"“{inline(ev.quote)}”") <= len(machine.categories), "a quote once per criterion"
+
+
+def test_no_file_system_path_on_the_page(folder: Path) -> None:
+    at = replay({"file": "project.yaml"})
+    assert str(folder) not in shown(at) and str(folder.parent) not in shown(at)
+    upload = replay(replay_source="upload")
+    assert str(folder) not in shown(upload)
 
 
 def test_override_saved_to_sidecar_reloaded_and_exported(folder: Path, downloads: dict[str, Any]) -> None:
@@ -95,7 +158,7 @@ def test_override_saved_to_sidecar_reloaded_and_exported(folder: Path, downloads
     sub_id, sub = next(iter(machine.categories[cat_id].subscores.items()))
     new_score = 0.0 if sub.score > 0 else float(sub.max)
 
-    at = replay(replay_file="project.yaml")
+    at = replay({"file": "project.yaml"})
     at.selectbox(key="replay_ov_category").set_value(cat_id).run()
     at.selectbox(key="replay_ov_sub").set_value(sub_id).run()
     assert at.number_input(key="replay_ov_score").value == sub.score, "the form starts from the machine's score"
@@ -110,10 +173,11 @@ def test_override_saved_to_sidecar_reloaded_and_exported(folder: Path, downloads
     assert [(o.category, o.subcriterion, o.score, o.reviewer) for o in saved] == [(cat_id, sub_id, new_score, "ana")]
     assert sidecar_path(path).is_file()
 
-    fresh = replay(replay_file="project.yaml")  # a new browser session: the override comes from the sidecar
+    fresh = replay({"file": "project.yaml"})  # a new browser session: the override comes from the sidecar
     text = shown(fresh)
     assert "Turn 3 shows the reasoning the rules missed." in text
-    assert f"(machine {sub.score:g})" in text
+    assert f"(ana); machine {sub.score:g}/{sub.max:g}" in text
+    assert inline(criterion_label(cat_id, sub_id)) in text and inline(category_label(cat_id)) in text
     total = next(m for m in fresh.metric if m.label == "Total")
     assert total.delta is not None and "after review" in total.delta
 
@@ -123,12 +187,13 @@ def test_override_saved_to_sidecar_reloaded_and_exported(folder: Path, downloads
     assert got["override"]["machine_score"] == sub.score
     assert got["override"]["note"] == "Turn 3 shows the reasoning the rules missed."
     assert report["total"] == pytest.approx(machine.total + new_score - sub.score, abs=0.05)
-    assert "(reviewer)" in downloads["Scorecard (Markdown)"]
+    assert "| Machine | Reviewer note |" in downloads["Scorecard (Markdown)"]
+    assert "Turn 3 shows the reasoning the rules missed. (ana)" in downloads["Scorecard (Markdown)"]
 
 
 def test_override_can_be_removed(folder: Path) -> None:
     path = folder / "project.yaml"
-    at = replay(replay_file="project.yaml")
+    at = replay({"file": "project.yaml"})
     at.text_area(key="replay_ov_note").set_value("n")
     at.number_input(key="replay_ov_score").set_value(1.0)
     at.button(key="replay_ov_save").click().run()
@@ -141,7 +206,7 @@ def test_override_can_be_removed(folder: Path) -> None:
 
 
 def test_override_without_note_is_not_saved(folder: Path) -> None:
-    at = replay(replay_file="project.yaml")
+    at = replay({"file": "project.yaml"})
     at.number_input(key="replay_ov_score").set_value(1.0)
     at.button(key="replay_ov_save").click().run()
     assert not at.exception
@@ -151,7 +216,7 @@ def test_override_without_note_is_not_saved(folder: Path) -> None:
 
 def test_score_input_is_bounded_by_the_sub_criterion_max(folder: Path) -> None:
     machine = grade_transcript(load_transcript(folder / "project.yaml"))
-    at = replay(replay_file="project.yaml")
+    at = replay({"file": "project.yaml"})
     cat_id = at.selectbox(key="replay_ov_category").value
     sub_id = at.selectbox(key="replay_ov_sub").value
     box = at.number_input(key="replay_ov_score")
@@ -173,14 +238,24 @@ def test_upload_is_kept_and_its_override_saved_beside_it(folder: Path) -> None:
     assert load_overrides(kept[0])[0].note == "uploaded transcript reviewed"
 
 
-@pytest.mark.parametrize("name", ["yaml_syntax.yaml", "binary.json", "no_labels.txt", "utf16.txt"])
+@pytest.mark.parametrize("name", ["yaml_syntax.yaml", "binary.json", "no_labels.txt", "utf16.txt", "missing_role.yaml"])
 def test_bad_upload_is_one_error_line(folder: Path, name: str) -> None:
     at = replay(replay_source="upload")
     at.file_uploader(key="replay_upload").set_value((name, (DATA / "bad" / name).read_bytes(), "text/plain")).run()
     assert not at.exception
     assert len(at.error) == 1
     assert name in at.error[0].value and "Traceback" not in at.error[0].value
+    assert any("`turns:`" in c.value and "`role`" in c.value and "`content`" in c.value for c in at.caption)
     assert not (folder / "uploads").exists()
+
+
+def test_an_upload_without_content_names_the_field_it_needs(folder: Path) -> None:
+    at = replay(replay_source="upload")
+    bad = (DATA / "bad" / "missing_content.yaml").read_bytes()
+    at.file_uploader(key="replay_upload").set_value(("missing_content.yaml", bad, "text/yaml")).run()
+    assert len(at.error) == 1
+    assert "turn has no content" in at.error[0].value and "expected a 'content' field" in at.error[0].value
+    assert "'role'" in at.error[0].value and "'at'" in at.error[0].value, "and says which fields the turn has"
 
 
 def test_only_finished_practice_sessions_are_listed(folder: Path) -> None:
@@ -202,7 +277,7 @@ def test_only_finished_practice_sessions_are_listed(folder: Path) -> None:
 
 def test_broken_sidecar_shows_an_error_and_the_machine_report(folder: Path) -> None:
     sidecar_path(folder / "project.yaml").write_text("overrides:\n  - score: [\n", encoding="utf-8")
-    at = replay(replay_file="project.yaml")
+    at = replay({"file": "project.yaml"})
     assert any("Overrides not applied" in e.value and "overrides.yaml" in e.value for e in at.error)
     assert "Total" in {m.label for m in at.metric}
 

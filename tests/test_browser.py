@@ -1,5 +1,7 @@
 """The real app in headless Chromium: `streamlit run app.py` on a free port, two answers typed into the chat,
-"End and grade", and the scorecard on screen. Every request the page makes must stay on 127.0.0.1.
+"End and grade", and the scorecard on screen; the clock ticking on its own; Replay and Batch at 1,400 px with
+every label whole, Replay's place in the URL and evidence linking to its turn; neutral score colours. Every
+request the page makes must stay on 127.0.0.1.
 
 Skipped where /usr/bin/chromium or Playwright is missing. The helpers here are shared with test_durability.py.
 """
@@ -47,7 +49,7 @@ def chromium_page(sync_api: Any, outside: list[str]) -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, BLOCK_DNS])
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
 
             def guard(route: Any) -> None:
                 host = urlsplit(route.request.url).hostname
@@ -63,6 +65,48 @@ def chromium_page(sync_api: Any, outside: list[str]) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+# Elements whose text is cut with an ellipsis (button labels, metric values, tab names) and select boxes whose
+# value does not fit: what a reader sees as "Strong ..." or "Bandwidth calculatic".
+CUT_TEXT = """() => {
+  const cut = [];
+  for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+    const style = getComputedStyle(el);
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && (el.innerText || '').trim()
+        && (style.textOverflow === 'ellipsis' || style.overflowX === 'hidden')
+        && !el.closest('[data-testid="stDataFrame"], [data-testid="stVerticalBlockBorderWrapper"][style*="height"]'))
+      cut.push((el.innerText || '').trim().slice(0, 60));
+  }
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const el of document.querySelectorAll('[data-testid="stMain"] input[role="combobox"]')) {
+    const style = getComputedStyle(el);
+    ctx.font = style.font;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    if (el.clientWidth > 0 && ctx.measureText(el.value).width > room + 1) cut.push(el.value.slice(0, 60));
+  }
+  return cut;
+}"""
+# A data grid wider than its box scrolls sideways.
+GRID_SCROLLS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+  .map(e => e.scrollWidth - e.clientWidth)"""
+
+
+def choose(page: Any, box: str, option: str) -> None:
+    """Pick an option of a select box; again if the page redrew the list under the click."""
+    for attempt in range(3):
+        try:
+            page.get_by_role("combobox", name=box).click()
+            page.get_by_role("option", name=option).click(timeout=5_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(500)
+    page.wait_for_function(
+        '([b, o]) => document.querySelector(`input[aria-label="${b}"]`)?.value === o', arg=[box, option]
+    )
 
 
 def chat_count(page: Any) -> int:
@@ -162,28 +206,123 @@ def test_answers_typed_in_quick_succession_stay_in_order(tmp_path: Path, app_env
     assert outside == []
 
 
-def test_replay_and_batch_pages_render(tmp_path: Path, app_env: dict[str, str]) -> None:
+def test_the_clock_ticks_without_an_answer(tmp_path: Path, app_env: dict[str, str]) -> None:
     sync_api = need_browser()
-    root = Path(app_env["COACH_TRANSCRIPTS_DIR"])
-    root.mkdir(parents=True)
-    good = Path(__file__).parent / "data" / "transcripts" / "good"
-    (root / "project.yaml").write_bytes((good / "project.yaml").read_bytes())
     outside: list[str] = []
     server = AppServer(env=app_env, log=tmp_path / "server.log")
     try:
         server.start()
         with chromium_page(sync_api, outside) as page:
-            page.goto(server.url + "replay")
+            page.goto(server.url)
+            page.get_by_text("Design a system to serve").first.wait_for()
+            clock = page.locator('[data-testid="stSidebar"]').get_by_text(re.compile(r"elapsed"))
+            clock.first.wait_for()
+            first = clock.first.inner_text()
+            page.wait_for_function(
+                "([t]) => ![...document.querySelectorAll('[data-testid=stSidebar] p')].some(p => p.innerText === t)",
+                arg=[first],
+                timeout=10_000,
+            )
+            assert clock.first.inner_text() != first, "the clock moved on its own"
+            assert chat_count(page) == 1, "and nothing else happened"
+    finally:
+        server.kill()
+    assert outside == []
+
+
+def test_replay_at_1400_px_keeps_every_label_whole_and_its_place_in_the_url(
+    tmp_path: Path, app_env: dict[str, str]
+) -> None:
+    sync_api = need_browser()
+    root = Path(app_env["COACH_TRANSCRIPTS_DIR"])
+    root.mkdir(parents=True)
+    samples = Path(__file__).resolve().parent.parent / "transcripts"
+    for name in ("l5_solid.yaml", "l4_basic.yaml"):
+        (root / name).write_bytes((samples / name).read_bytes())
+    outside: list[str] = []
+    server = AppServer(env=app_env, log=tmp_path / "server.log")
+    try:
+        server.start()
+        with chromium_page(sync_api, outside) as page:
+            page.goto(server.url + "replay?file=l5_solid.yaml&turn=9")
             page.get_by_text("Reviewer override").first.wait_for()
-            page.get_by_text("Nothing graded comes from this turn.").wait_for()  # turn 0, the opening
-            page.get_by_role("button", name="Next turn with findings ▶▶").click()
-            page.get_by_text("Nothing graded comes from this turn.").wait_for(state="detached")
-            page.get_by_text(re.compile(r"^Turn [1-9]\d* of \d+")).first.wait_for()
+            page.get_by_text(re.compile(r"^Turn 9 of 18")).first.wait_for()
+            # the longest names the override form can show
+            choose(page, "Category", "Parallelism Strategy")
+            # the sub-criteria follow the category once the page has run again
+            page.wait_for_function(
+                "() => document.querySelector('input[aria-label=\"Sub-criterion\"]')?.value"
+                " === 'Understanding of Parallelism Types'"
+            )
+            choose(page, "Sub-criterion", "Strategy Selection & Justification")
+            page.get_by_text("Machine:").first.wait_for()
+            page.wait_for_timeout(800)
+            assert page.evaluate(CUT_TEXT) == [], "labels cut short at 1,400 px"
+
+            page.get_by_role("button", name="Next ▶").click()
+            page.wait_for_url(re.compile(r"turn=10"))
+            page.reload()  # a reload opens the same transcript at the same turn
+            page.get_by_text(re.compile(r"^Turn 10 of 18")).first.wait_for()
+
+            # evidence links to its turn
+            page.get_by_text(re.compile(r"^Evidence \(")).first.click()
+            link = page.locator('[data-testid="stExpanderDetails"] a', has_text=re.compile(r"^turn \d+$")).first
+            target = int(link.inner_text().split()[1])
+            link.click()
+            page.get_by_text(re.compile(rf"^Turn {target} of 18")).first.wait_for()
+            assert f"turn={target}" in page.url
+            # score bars in a neutral colour, not Streamlit's red
+            page.locator('[data-testid="stProgressBarTrack"]').first.wait_for()
+            fill = page.evaluate(
+                "() => getComputedStyle(document.querySelector('[data-testid=stProgressBarTrack] > div')).backgroundColor"
+            )
+            r, g, b = (int(x) for x in re.findall(r"\d+", fill)[:3])
+            assert not (r > 150 and r > g + 60 and r > b + 60), f"score bars are red: {fill}"
+            assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        server.kill()
+    assert outside == [], f"the page tried to leave 127.0.0.1: {outside}"
+
+
+def test_batch_grades_the_default_folder_into_a_table_that_fits(tmp_path: Path, app_env: dict[str, str]) -> None:
+    sync_api = need_browser()
+    root = Path(app_env["COACH_TRANSCRIPTS_DIR"])
+    root.mkdir(parents=True)
+    good = Path(__file__).parent / "data" / "transcripts" / "good"
+    for name in ("project.yaml", "session.txt", "chat.json"):
+        (root / name).write_bytes((good / name).read_bytes())
+    (root / "a-transcript-with-a-long-name.yaml").write_bytes((good / "project.yaml").read_bytes())
+    (root / "broken.yaml").write_text("turns: [\n", encoding="utf-8")
+    from grader.interview import InterviewEngine
+    from grader.overrides import Override, save_overrides
+    from grader.store import save_transcript_atomic
+
+    done = InterviewEngine(transcript_id="20261207-004629-374bb9")
+    done.start()
+    done.reply(ANSWERS[1])
+    app_env = {**app_env, "COACH_SESSIONS_DIR": str(root / "sessions")}  # as by default: inside the batch folder
+    save_transcript_atomic(done.end(), root / "sessions" / "20261207-004629-374bb9.yaml")
+    save_overrides(
+        root / "project.yaml", [Override(category="parallelism", subcriterion="strategy", score=1, note="n")]
+    )
+    outside: list[str] = []
+    server = AppServer(env=app_env, log=tmp_path / "server.log")
+    try:
+        server.start()
+        with chromium_page(sync_api, outside) as page:
             page.goto(server.url + "batch")
-            page.get_by_label("…or a folder, file or glob in the batch folder").fill(str(root))
-            page.keyboard.press("Enter")
-            page.get_by_role("button", name="Grade").click()
+            page.get_by_text("Include finished practice sessions").click()
+            page.wait_for_timeout(500)
+            page.get_by_role("button", name="Grade").click()  # the folder is filled in: nothing to type
             page.get_by_text("Mean total").first.wait_for()
+            assert page.get_by_text(re.compile("1 with reviewer overrides")).count() == 1
+            first = page.locator('[data-testid="stMetric"]').first.inner_text().split()
+            assert first == ["Transcripts", "6"], f"5 files and the finished session: {first}"
+            page.wait_for_timeout(800)
+            assert page.locator('[data-testid="stProgress"]').count() == 0, "no progress bar is left behind"
+            scroll = page.evaluate(GRID_SCROLLS)
+            assert scroll and max(scroll) <= 1, f"the table scrolls sideways by {scroll} px at 1,400 px"
+            assert page.evaluate(CUT_TEXT) == []
             assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         server.kill()

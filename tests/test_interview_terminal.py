@@ -1,4 +1,5 @@
-"""`python -m grader.interview.terminal`: scripted stdin in a subprocess, the transcript saved after every turn."""
+"""`python -m grader.interview.terminal`: scripted stdin in a subprocess, the transcript saved after every turn; a
+banner of commands, /help and unknown commands never taken as answers, and a plain-text scorecard at the end."""
 
 from __future__ import annotations
 
@@ -57,6 +58,39 @@ def test_scripted_session_saves_every_turn(tmp_path: Path) -> None:
     assert "Thank" in t.turns[-1].content
     assert "(time)" in out.stdout and "--- summary ---" in out.stdout
     assert all(x.at is not None for x in t.turns)
+
+
+def test_banner_help_and_unknown_commands_are_never_answers(tmp_path: Path) -> None:
+    path = tmp_path / "session.yaml"
+    lines = ["/help", "What interconnect do the nodes have?", "/HELP", "/hnit", "/?", "I'd use TP8 in a node.", "/end"]
+    out = run_terminal(["--seed", "1", "--save", str(path)], "\n".join(lines) + "\n")
+    assert out.returncode == 0, out.stderr
+    before_question = out.stdout.split("interviewer>")[0]
+    for command in ("/hint", "/time", "/help", "/end"):
+        assert command in before_question, f"the banner names {command} before the first question"
+    assert out.stdout.count("Commands (not recorded as answers)") == 4, "the banner, then /help, /HELP and /?"
+    assert "unknown command /hnit" in out.stdout
+    t = load_transcript(path, in_progress=True)
+    assert [x.content for x in t.turns if x.role == "candidate"] == [
+        "What interconnect do the nodes have?",
+        "I'd use TP8 in a node.",
+    ]
+
+
+def test_the_interview_ends_with_a_plain_text_scorecard(tmp_path: Path) -> None:
+    path = tmp_path / "session.yaml"
+    answers = [
+        "The weights are 175B x 2 bytes = 350 GB in fp16, so they need at least five 80 GB GPUs.",
+        "I'd use 8-way tensor parallelism inside a node, so each GPU holds 43.75 GB of weights.",
+        "/end",
+    ]
+    out = run_terminal(["--save", str(path)], "\n".join(answers) + "\n")
+    assert out.returncode == 0, out.stderr
+    card = out.stdout.split("--- scorecard ---")[1]
+    assert "Total " in card and "/100 · Level " in card and "Numeric checks" in card and "Red flags" in card
+    for markdown in ("|---", "| ", "**", "## ", "# Scorecard", "\\"):
+        assert markdown not in card, f"raw Markdown in the terminal: {markdown!r}"
+    assert f"python -m grader grade {path}" in card, "where to find the evidence"
 
 
 def test_end_of_input_finishes_and_saves(tmp_path: Path) -> None:

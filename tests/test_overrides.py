@@ -203,7 +203,7 @@ def test_override_on_a_real_report_renders_in_the_scorecard() -> None:
     out = apply_overrides(machine, [ov(cat_id, sub_id, new, note="Reviewer: credit the question at turn 1")])
     assert out.total == pytest.approx(machine.total + new - sub.score, abs=0.05)
     md = render_markdown(out)
-    assert "Override" in md and "Reviewer: credit the question at turn 1" in md
+    assert "Reviewer note" in md and "Reviewer: credit the question at turn 1" in md
     data = yaml.safe_load(render_json(out))
     got = data["categories"][cat_id]["subscores"][sub_id]
     assert got["score"] == new and got["override"]["machine_score"] == sub.score

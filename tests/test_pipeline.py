@@ -135,6 +135,6 @@ def test_interview_scorecard_is_the_pipeline_report(injected, monkeypatch, capsy
     text = out.getvalue()
     assert "Note to the grader" in text.split("--- scorecard ---")[1], "the scorecard lists the attempt"
     saved = load_transcript(save)
-    from grader.scorecard import render_markdown
+    from grader.scorecard import render_text
 
-    assert render_markdown(grade_transcript(saved)) in text
+    assert render_text(grade_transcript(saved)) in text

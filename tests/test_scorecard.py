@@ -1,4 +1,5 @@
-"""The Markdown scorecard renders every section of a report, and the JSON rendering is byte-stable."""
+"""The Markdown and plain-text scorecards render every section of a report in a reader's words (labels, readable
+units, turns from 1, each quote once with its points), and the JSON rendering is byte-stable."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from pathlib import Path
 import pytest
 
 from grader.claims import Check
+from grader.labels import category_label, quantity_label
 from grader.report import CategoryScore, Evidence, FlagHit, Provenance, Report, SubScore
-from grader.scorecard import inline, render_json, render_markdown
+from grader.scorecard import (
+    amount,
+    evidence_groups,
+    inline,
+    render_json,
+    render_markdown,
+    render_text,
+)
 
 GOOD = Path(__file__).parent / "data" / "transcripts" / "good"
 
@@ -49,10 +58,16 @@ def full_report() -> Report:
                         reasons=["compared TP-only against hybrid"],
                     ),
                     "justification": SubScore(
-                        score=6,
+                        score=10,
                         max=15,
-                        band="partial",
-                        override={"score": 10, "note": "argued latency well", "machine_score": 6},
+                        band="good",
+                        override={
+                            "score": 10,
+                            "note": "argued latency well",
+                            "machine_score": 6,
+                            "machine_band": "partial",
+                            "reviewer": "ana",
+                        },
                     ),
                 },
             ),
@@ -136,35 +151,54 @@ def test_headline_and_fallback_extractor_is_prominent() -> None:
     assert "⚠ **Extractor: rules (fallback: timeout after 30s, 4 attempts)**" in head
 
 
-def test_scores_table_with_bands_and_override_beside_machine_score() -> None:
+def test_scores_table_shows_each_score_with_its_own_band_and_the_machine_beside_the_reviewer() -> None:
     md = render_markdown(full_report())
-    assert "| Category | Criterion | Score | Band | Override |" in md
-    assert "| **Parallelism strategy** |   | **22/30** | strong |   |" in md
-    assert "|   | Strategy choice | 12/15 | hybrid |   |" in md
-    assert "|   | Justification | 6/15 | partial | **10/15** (reviewer): argued latency well |" in md
-    assert "| **Fault tolerance** |   | **8/20** | basic |   |" in md
+    assert "| Category | Criterion | Score | Band | Machine | Reviewer note |" in md
+    assert "| **Parallelism strategy** |   | **22/30** | strong |   |   |" in md
+    assert "|   | Strategy choice | 12/15 | hybrid |   |   |" in md
+    # the reviewer's 10 with its band, the machine's 6 with the machine's band: never a score with another's band
+    assert "|   | Justification | 10/15 | good | 6/15 (partial) | argued latency well (ana) |" in md
+    assert f"| **{category_label('fault_tolerance')}** |   | **8/20** | basic |   |   |" in md, "the rubric's label"
 
 
-def test_checks_show_claimed_expected_verdict_diagnosis_and_earlier_error() -> None:
+def test_checks_count_turns_from_one_and_name_quantities_in_words() -> None:
     md = render_markdown(full_report())
     assert "1 correct, 2 incorrect, 1 unverifiable." in md
+    kv_total = quantity_label("kv_total")
     assert (
-        "| 2 | 5 | Kv total | 40 GB | 80.5 GB | ✗ incorrect | off by 2x: used K only, not K and V | "
-        "batch=32, context=2048 | “KV is about 40 GB” |"
-    ) in md
-    assert "| 1 | 3 | Weights total | 350 GB | 350 GB | ✓ correct |" in md
+        f"| 2 | 6 | {inline(kv_total)} | 40 GB | 80.5 GB | ✗ incorrect | off by 2x: used K only, not K and V | "
+        "batch 32, context 2,048 | “KV is about 40 GB” |"
+    ) in md, "turn 5 of the report is the 6th turn"
+    assert f"| 1 | 4 | {inline(quantity_label('weights_total'))} | 350 GB | 350 GB | ✓ correct |" in md
     row3 = next(line for line in md.splitlines() if line.startswith("| 3 |"))
     assert "↳ follows from an earlier error" in row3 and "follows from 40 GB" in row3
-    assert "| 4 | 8 | Decode latency | 50 ms | — | ? unverifiable |" in md
+    assert "| 9 | " in next(line for line in md.splitlines() if line.startswith("| 4 |"))
+    assert "kv_total" not in md and "weights_total" not in md
 
 
-def test_flags_with_turns_and_evidence() -> None:
-    md = render_markdown(full_report())
+def test_flags_show_labels_and_plain_words_never_ids() -> None:
+    report = full_report()
+    report.red_flags.append(
+        FlagHit(
+            id="no_tensor_parallelism",
+            turn=None,
+            label="Doesn't know what tensor parallelism is",
+            evidence="not shown anywhere: tensor_parallelism never reaches level explained, or a "
+            "tensor_parallelism misconception (tp_splits_layers_between_gpus, tp_no_communication).",
+        )
+    )
+    md = render_markdown(report)
     red = md.split("## Red flags")[1].split("##")[0]
-    assert "- **No fault tolerance** (no_fault_tolerance) — turn 7: “if a GPU dies we just restart”" in red
+    assert "- **No fault tolerance** — turn 8: “if a GPU dies we just restart”" in red
+    assert "(no_fault_tolerance)" not in red
+    assert (
+        "**Doesn't know what tensor parallelism is** — Not shown anywhere: Tensor parallelism was never explained"
+        in red
+    )
+    assert "tp_splits_layers_between_gpus" not in md and "tensor_parallelism" not in md
     green = md.split("## Green flags")[1].split("##")[0]
-    assert "- **asked_interconnect** — turn 1: “what interconnect do the nodes have?”" in green
-    assert "- **quantified_comm** — computed all-reduce volume" in green
+    assert "- **Asked interconnect** — turn 2: “what interconnect do the nodes have?”" in green
+    assert "- **Quantified comm** — computed all-reduce volume" in green
 
 
 def test_strengths_growth_feedback_evidence_and_provenance() -> None:
@@ -172,14 +206,80 @@ def test_strengths_growth_feedback_evidence_and_provenance() -> None:
     assert "## Strengths\n\n- Accurate memory arithmetic" in md
     assert "## Growth areas\n\n- Deeper fault tolerance planning" in md
     assert "## Feedback\n\nGood understanding of distributed model serving.\n\nTo strengthen, plan for failures." in md
-    assert "### Parallelism strategy › Strategy choice (12/15)" in md
-    assert "- turn 3: “TP=4 inside the node, PP=2 \\| across nodes” *(prompted)* — hybrid layout" in md
+    assert "### Parallelism strategy › Strategy choice: 12/15 (hybrid)" in md
+    assert "- turn 4: “TP=4 inside the node, PP=2 \\| across nodes” — (prompted) hybrid layout" in md
     assert "- compared TP-only against hybrid" in md
+    assert "- ✎ reviewer (ana): 10/15, machine 6/15 (partial): argued latency well" in md
     footer = md.split("---\n\n")[-1]
     assert "extractor **rules (fallback: timeout after 30s, 4 attempts)**" in footer
     assert "model gpt-4o-mini" in footer and "prompt abcdef012345 " in footer
     assert "rubric 2" in footer and "grader 0.1.0" in footer and "2 ungrounded claim(s) dropped" in footer
     assert "secret" not in md and "endpoint http://127.0.0.1:8000/v1" in footer
+    assert "Turns are numbered from 1" in footer
+
+
+def test_evidence_shows_each_quote_once_with_the_points_it_earned() -> None:
+    """Scoring writes a point's reason and its evidence note from one string: they meet again beside the quote."""
+    long = "The weights are 175B x 2 bytes = 350 GB, so with 8-way tensor parallelism each GPU holds 43.75 GB."
+    sub = SubScore(
+        score=9,
+        max=10,
+        band="Outstanding",
+        evidence=[
+            Evidence(turn=3, quote=long, note="asked about architecture"),
+            Evidence(turn=3, quote=long, note="asked about precision"),
+            Evidence(turn=3, quote=long, note="weights_per_gpu 43.75 GB: correct"),
+            Evidence(turn=5, quote="How are the GPUs connected?", note="asked about interconnect"),
+        ],
+        reasons=[
+            "+2 asked about architecture",
+            "+0.5 asked about precision",
+            "+2 asked about interconnect",
+            "+10 memory figures stated",
+            "capped at 10: the sub-criterion's maximum",
+        ],
+    )
+    groups, rest = evidence_groups(sub)
+    assert [(g.turn, g.quote) for g in groups] == [(3, long), (5, "How are the GPUs connected?")]
+    assert groups[0].points == ("+2 asked about architecture", "+0.5 asked about precision")
+    assert groups[0].notes == (f"{quantity_label('weights_per_gpu')} 43.75 GB: correct",)
+    assert groups[1].points == ("+2 asked about interconnect",)
+    assert rest == ["+10 memory figures stated", "capped at 10: the sub-criterion's maximum"]
+
+    report = Report(
+        transcript_id="t", total=9, categories={"requirements": CategoryScore(score=9, max=10, subscores={"x": sub})}
+    )
+    md = render_markdown(report)
+    assert md.count(long) == 1, "the long quote is shown once"
+    assert f"- turn 4: “{long}” — +2 asked about architecture; +0.5 asked about precision; " in md
+
+
+def test_figures_are_in_units_people_say() -> None:
+    assert amount(226_500, "KB") == "226.5 MB"
+    assert amount(2.265e5, "KB") == "226.5 MB"
+    assert amount(0.00038, "s") == "380 µs"
+    assert amount(43.75, "GB") == "43.75 GB"
+    assert amount(393, "KB") == "393 KB"
+    assert amount(175e9, "count") == "175 billion"
+    assert amount(1_228_800, "tokens") == "1,228,800 tokens"
+    assert amount(12_500, "GB/s") == "12.5 TB/s"
+    assert amount(11.0, "%") == "11%"
+    assert amount(None, "GB") == "—"
+    for value, unit in ((2.265e5, "KB"), (1.5e-7, "s"), (3.5e14, "FLOPs"), (7e12, "B")):
+        assert "e+" not in amount(value, unit) and "e-" not in amount(value, unit)
+
+
+def test_plain_text_scorecard_has_no_markup_and_no_control_characters() -> None:
+    report = full_report()
+    report.checks[1].quote = "KV is \x1b[31mabout\x1b[0m 40 GB"
+    text = render_text(report)
+    assert text.startswith("Scorecard: cand-042\n")
+    assert "Total 72.5/100 · Level L5 · Recommendation Hire" in text
+    assert "|---" not in text and "**" not in text and "## " not in text and "\x1b" not in text
+    assert "Justification" in text and "reviewed by ana; machine 6/15 (partial): argued latency well" in text
+    assert "turn   6  ✗" in text, "checks that are not correct are listed with their turn, counted from 1"
+    assert "No fault tolerance: turn 8" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
 
 
 def test_quotes_cannot_break_tables_or_markup() -> None:
@@ -222,5 +322,6 @@ def test_renders_a_real_pipeline_report() -> None:
     report = grade_file(GOOD / "project.yaml")
     md = render_markdown(report)
     assert "# Scorecard: h01-example" in md
-    assert "| 1 | 3 | Weights total | 350 GB | 350 GB | ✓ correct |" in md
+    weights = next(c for c in report.checks if c.quantity == "weights_total")
+    assert f"| {weights.turn + 1} | {inline(quantity_label('weights_total'))} | 350 GB | 350 GB | ✓ correct |" in md
     assert render_json(report) == render_json(grade_file(GOOD / "project.yaml"))

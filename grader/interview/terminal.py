@@ -1,7 +1,9 @@
 """`python -m grader interview`: a mock interview in the terminal, one line per candidate turn.
 
-Commands: /hint (a hint, recorded as such), /time (time left; not recorded), /end (finish). End of input also
-finishes. With --save PATH the transcript is rewritten atomically (YAML) after every turn, and --resume picks
+Commands, shown in a banner when the interview starts: /hint (a hint, recorded as such), /time (time left),
+/help (the commands again), /end (finish). Only answers and /hint are recorded; any other line starting with
+"/" is a command, never an answer (an unknown one says so). End of input also finishes. The interview ends
+with its grade as plain text (`grader.scorecard.render_text`), no Markdown. With --save PATH the transcript is rewritten atomically (YAML) after every turn, and --resume picks
 a saved session up where it stopped; the candidate's answer is saved before the interviewer's reply is asked
 for. With --llm an OpenAI-compatible model words the interviewer's turns (streamed, capped and checked by
 grader.interview.guards); whenever it fails, or its wording fails a check, the offline interviewer's wording
@@ -25,6 +27,20 @@ if TYPE_CHECKING:  # the CLI builds its parser from add_arguments: keep `python 
     from grader.transcript import Transcript
 
 PROMPT = "you> "
+COMMANDS = (
+    ("/hint", "a hint on the current question (recorded as a hint)"),
+    ("/time", "time left in the interview and in this phase"),
+    ("/help", "these commands"),
+    ("/end", "finish now and see your scorecard"),
+)
+
+
+def banner() -> str:
+    """What the terminal prints before the first question: how to answer and the commands."""
+    lines = ["Mock interview: type your answer and press Enter. Commands (not recorded as answers):"]
+    lines += [f"  {name:<6} {what}" for name, what in COMMANDS]
+    lines.append("End of input (Ctrl-D) also finishes.")
+    return "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +107,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
         if args.save is not None:
             save_transcript(engine.transcript, args.save)
 
+    print(banner() + "\n", file=out, flush=True)
     if engine.transcript.turns:
         print(f"(resumed: {len(engine.transcript.turns)} turns; {engine.time_status().describe()})", file=out)
         if engine.finished:
@@ -116,8 +133,14 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO
             continue
         if command == "/end":
             break
+        if command in ("/help", "/?", "/commands"):
+            print(banner(), file=out, flush=True)
+            continue
         if command == "/hint":
             say(engine.hint().text)
+        elif command.startswith("/") and " " not in command:
+            print(f"(unknown command {message}; /help lists the commands. Nothing was recorded.)", file=out, flush=True)
+            continue
         else:
             planned = engine.prepare(message)
             save()  # the answer is on disk before the reply is asked for: a kill mid-stream loses nothing
@@ -162,23 +185,26 @@ def _summary(engine: InterviewEngine, out: TextIO, path: Path | None) -> None:
     print(f"turns: {len(t.turns)} ({candidate_turns} yours), hints: {st.hints_used}", file=out)
     print(f"time: {status.describe()}", file=out)
     print(f"phases: {' -> '.join(e.phase for e in st.phase_log)}", file=out)
+    print("topics covered, by phase:", file=out)
     for cov in engine.phase_coverage():
         if cov.covered or cov.missing:
-            print(f"  {cov.title}: {len(cov.covered)}/{len(cov.covered) + len(cov.missing)} covered", file=out)
+            print(f"  {cov.title}: {len(cov.covered)} of {len(cov.covered) + len(cov.missing)} topics", file=out)
     if path is not None:
         print(f"saved: {path}", file=out)
     if candidate_turns:
-        _scorecard(t, out)
+        _scorecard(t, out, path)
     out.flush()
 
 
-def _scorecard(t: Transcript, out: TextIO) -> None:
-    """The interview ends with its grade: the same pipeline and scorecard as `python -m grader grade`."""
+def _scorecard(t: Transcript, out: TextIO, path: Path | None = None) -> None:
+    """The interview ends with its grade: the same pipeline as `python -m grader grade`, as plain text."""
     from grader.pipeline import grade_transcript
-    from grader.scorecard import render_markdown
+    from grader.scorecard import render_text
 
     print("\n--- scorecard ---", file=out)
-    print(render_markdown(grade_transcript(t)), file=out)
+    print(render_text(grade_transcript(t)), file=out)
+    if path is not None:
+        print(f"With the evidence for every point: python -m grader grade {path}", file=out)
 
 
 def main(argv: list[str] | None = None) -> int:
