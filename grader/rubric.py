@@ -500,15 +500,14 @@ class _Patterned(_Strict):
 
     _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._compiled = compile_any(self.patterns)
-
     @property
     def compiled(self) -> tuple[re.Pattern[str], ...]:
+        if not self._compiled:  # on first use: the rules extractor's scan needs few of them (grader/matching.py)
+            self._compiled = compile_any(self.patterns)
         return self._compiled
 
     def matches(self, text: str) -> bool:
-        return any(_any_match(self._compiled, s) for s in split_sentences(text))
+        return any(_any_match(self.compiled, s) for s in split_sentences(text))
 
 
 class QuestionTopic(_Patterned):
@@ -533,23 +532,23 @@ class Concept(_Strict):
     _mention: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
     _mechanism: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._mention = compile_any(self.mention)
-        self._mechanism = compile_any(self.mechanism)
-
     @property
     def mention_patterns(self) -> tuple[re.Pattern[str], ...]:
+        if not self._mention:  # compiled on first use, like _Patterned.compiled
+            self._mention = compile_any(self.mention)
         return self._mention
 
     @property
     def mechanism_patterns(self) -> tuple[re.Pattern[str], ...]:
+        if not self._mechanism:
+            self._mechanism = compile_any(self.mechanism)
         return self._mechanism
 
     def sentence_level(self, sentence: str) -> EvidenceLevel | None:
         """The evidence one sentence gives: "explained" (a mechanism), "mentioned" (a name), or None."""
-        if _any_match(self._mechanism, sentence):
+        if _any_match(self.mechanism_patterns, sentence):
             return "explained"
-        if _any_match(self._mention, sentence):
+        if _any_match(self.mention_patterns, sentence):
             return "mentioned"
         return None
 

@@ -12,12 +12,12 @@ list of buzzwords stays at `mentioned` however long it is.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
+from grader.extract.vocabulary import scan_turn
+from grader.matching import SEPARATOR
 from grader.reading.assumptions import DEGREE_PATTERNS, HYBRID_RE
 from grader.reading.reader import NumberReader
 from grader.text import split_sentences, squash
@@ -68,9 +68,11 @@ PROMPT_CUES: dict[str, re.Pattern[str]] = {
 
 
 def _mentions(rubric: Any, text: str) -> frozenset[str]:
-    """Concept and topic ids a text names or asks for (for `prompted`: what the interviewer's last turn asked)."""
-    found = {c.id for c in rubric.concepts if c.level_in(text)}
-    found |= {t.id for t in rubric.question_topics if t.matches(text)}
+    """Concept and topic ids a text names or asks for (for `prompted`: what the interviewer's last turn asked):
+    a pattern of theirs matches one of its sentences."""
+    scan = scan_turn(rubric, [squash(s) for s in split_sentences(text)], _SEPARATOR)
+    found = {c.id for c in rubric.concepts if scan.matching(("mechanism", c.id)) or scan.matching(("mention", c.id))}
+    found |= {t.id for t in rubric.question_topics if scan.matching(("topic", t.id))}
     for sub, cue in PROMPT_CUES.items():
         if cue.search(text):
             found |= {c.id for c in rubric.concepts if sub in c.supports}
@@ -80,12 +82,7 @@ def _mentions(rubric: Any, text: str) -> frozenset[str]:
 # Sentences are joined for matching with a separator no pattern can cross: "." stops at the newlines, "\s" at
 # the NUL. Each pattern list then runs once over the turn instead of once per sentence (the rules extractor is
 # the grader's hot path, and per-call overhead dominated).
-_SEPARATOR = "\n\x00\n"
-
-
-def _sentence_hits(patterns: Sequence[re.Pattern[str]], joined: str, starts: list[int]) -> list[int]:
-    """Indexes of the sentences in which any of the patterns matches, in order."""
-    return sorted({bisect_right(starts, m.start()) - 1 for p in patterns for m in p.finditer(joined)})
+_SEPARATOR = SEPARATOR
 
 
 def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hinted: bool) -> Claims:
@@ -94,28 +91,29 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
     or its first naming one; a misconception is a claim for every sentence that states it."""
     sentences = split_sentences(text)
     flats = [squash(s) for s in sentences]  # patterns are written with plain spaces; quotes stay verbatim
-    joined = _SEPARATOR.join(flats)
-    starts, pos = [], 0
-    for flat in flats:
-        starts.append(pos)
-        pos += len(flat) + len(_SEPARATOR)
+    # one pass over the turn for all of the rubric's patterns; `hits` are the sentences in which a pattern list
+    # matches when run over the sentences joined by _SEPARATOR (grader/matching.py)
+    scan = scan_turn(rubric, flats, _SEPARATOR)
     found: list[tuple[int, int, ConceptClaim]] = []  # (sentence, rubric order, claim): sorted below
     for order, concept in enumerate(rubric.concepts):
         claim = partial(ConceptClaim, turn=index, concept=concept.id, prompted=hinted or concept.id in asked)
-        explained = _sentence_hits(concept.mechanism_patterns, joined, starts)
-        named = explained or _sentence_hits(concept.mention_patterns, joined, starts)
+        explained = scan.hits(("mechanism", concept.id))
+        named = explained or scan.hits(("mention", concept.id))
         if named:
             level = "explained" if explained else "mentioned"
             found.append((named[0], order, claim(quote=sentences[named[0]], level=level)))
         for m in concept.misconceptions:
-            for at in _sentence_hits(m.compiled, joined, starts):
+            for at in scan.hits(("misconception", m.id)):
                 wrong = claim(quote=sentences[at], level="misconception", misconception=m.id)
                 found.append((at + len(sentences), order, wrong))  # misconceptions after the concepts
     questions: dict[str, QuestionClaim] = {}
-    for sentence, flat in zip(sentences, flats, strict=True):
+    topics: dict[str, set[int]] = {}
+    for i, (sentence, flat) in enumerate(zip(sentences, flats, strict=True)):
         if _QUESTION_CUE.search(flat):
             for topic in rubric.question_topics:
-                if topic.id not in questions and any(p.search(flat) for p in topic.compiled):
+                if topic.id not in topics:
+                    topics[topic.id] = set(scan.matching(("topic", topic.id)))
+                if topic.id not in questions and i in topics[topic.id]:
                     questions[topic.id] = QuestionClaim(turn=index, quote=sentence, topic=topic.id, prompted=False)
     strategies = _strategies(index, sentences, text, asked, hinted)
     concepts = [c for _, _, c in sorted(found, key=lambda x: (x[0], x[1]))]  # by sentence, then rubric order
