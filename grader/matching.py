@@ -153,8 +153,11 @@ class _Walk:
             elif av not in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
                 self.nonlocal_ = True
             return frozenset([""]), []
-        if op in (_c.ASSERT, _c.ASSERT_NOT):
-            self.seq(av[1].data, st)  # for locality only: what an assertion looks at is not in the match
+        if op is _c.ASSERT:  # what a lookaround must see is in the text, though not in the match
+            exact, inner = self.seq(av[1].data, st)
+            return frozenset([""]), inner + ([exact] if exact is not None and _useful(exact) else [])
+        if op is _c.ASSERT_NOT:
+            self.seq(av[1].data, st)
             return frozenset([""]), []
         if op is _c.SUBPATTERN:
             _, add, delete, body = av
@@ -263,7 +266,7 @@ _COMMON = frozenset(
     ]
 )
 """Words in almost every sentence: a literal that is one of them (give or take spaces) finds nothing out."""
-_RARE_SYMBOLS = frozenset("$%+=×÷≈→⇒<>#@^~|*()[]{}/\\")
+_RARE_SYMBOLS = frozenset("$%+=×÷≈→⇒<>≤≥#@^~|*()[]{}/\\")
 
 
 def _weight(lit: str) -> int:
@@ -496,16 +499,11 @@ def _touches(data: Iterable[tuple[Any, Any]], dotall: bool) -> bool:
     return False
 
 
-_KNOWN: dict[tuple[str, int], Analysis] = {}
-"""Analyses read from a cache file (`remember()`), so a start-up need not parse the patterns again."""
-
-
-def remember(analyses: Mapping[tuple[str, int], Analysis]) -> None:
-    _KNOWN.update(analyses)
-
-
 def analysis(pattern: str, flags: int) -> Analysis:
-    return _KNOWN.get((pattern, flags)) or analyse(pattern, flags)
+    """`analyse()`, remembered across processes (grader/pattern_cache.py)."""
+    from grader import pattern_cache  # it imports this module
+
+    return pattern_cache.analysis(pattern, flags)
 
 
 # --- engines -----------------------------------------------------------------------------------------------
@@ -653,7 +651,7 @@ class PatternSet:
 
     `compiled` gives, per name, the patterns plain `re` uses for the entry (the caller's own alternation, so the
     reference path is the caller's objects); without it they are joined here the same way. Every pattern is
-    analysed on construction (cached by `remember()` across processes); each is compiled alone only when a
+    analysed on construction (remembered across processes: grader/pattern_cache.py); each is compiled alone only when a
     scan first needs it."""
 
     def __init__(
@@ -689,6 +687,9 @@ class PatternSet:
                 self.by_primary.setdefault(lid, []).append(p)
         self.unfiltered = [p for p in self.parts if not p.needs]
         self.entry_of = {p.index: e for e in self.entries.values() for p in e.parts}
+        from grader import pattern_cache
+
+        pattern_cache.save()  # what this set taught us, for the next process
         self._finders: dict[str, _Finder] = {}
         self._subsets: dict[tuple[int, ...], tuple[re.Pattern[str], ...]] = {}
 
@@ -696,12 +697,12 @@ class PatternSet:
 
     def subset(self, entry: _Entry, keep: tuple[int, ...]) -> tuple[re.Pattern[str], ...]:
         """The entry's alternation reduced to the parts `keep` (part indexes, in order), compiled once."""
-        if len(keep) == len(entry.parts) or any(p.analysis.backref for p in entry.parts):
+        if any(p.analysis.backref for p in entry.parts):
             return entry.patterns()
-        if entry.separate:  # the caller runs the parts one by one
+        if entry.separate or len(keep) == 1:  # run one by one, as the caller does; or `(?:p)` alone, which is p
             return tuple(self.parts[i].compiled for i in keep)
-        if len(keep) == 1:
-            return (self.parts[keep[0]].compiled,)
+        if len(keep) == len(entry.parts):
+            return entry.patterns()
         hit = self._subsets.get(keep)
         if hit is None:
             sources = [self.parts[i].source for i in keep]
@@ -759,6 +760,10 @@ class Scan:
             self._starts = starts
         return self._starts
 
+    def candidates(self, names: Iterable[Hashable]) -> list[Hashable]:
+        """The names, in order, of the entries that may match somewhere (the others surely do not)."""
+        return list(names)
+
     def hits(self, name: Hashable) -> list[int]:
         raise NotImplementedError
 
@@ -812,20 +817,25 @@ class _FastScan(Scan):
         for part in pset.unfiltered:
             cands[part.index] = everywhere
         self._cands = cands
-        self._entries = {pset.entry_of[i].name for i in cands}
+        by_entry: dict[Hashable, list[int]] = {}  # entry -> its parts that may match, in order
+        for i in sorted(cands):
+            by_entry.setdefault(pset.entry_of[i].name, []).append(i)
+        self._entries = by_entry
         # sentences free of the separator's characters: the precondition for answering by sentence
         self._clean = sep == SEPARATOR and all(s and "\n" not in s and "\x00" not in s for s in self.segments)
 
+    def candidates(self, names: Iterable[Hashable]) -> list[Hashable]:
+        entries = self._entries
+        return [n for n in names if n in entries]
+
     def _by_part(self, entry: _Entry) -> list[int]:
         found: set[int] = set()
-        segments, cands = self.segments, self._cands
-        for part in entry.parts:
-            segs = cands.get(part.index)
-            if segs:
-                search = part.compiled.search
-                for k in segs:
-                    if k not in found and search(segments[k]):
-                        found.add(k)
+        segments, cands, parts = self.segments, self._cands, self.pset.parts
+        for i in self._entries.get(entry.name, ()):
+            search = parts[i].compiled.search
+            for k in cands[i]:
+                if k not in found and search(segments[k]):
+                    found.add(k)
         return sorted(found)
 
     def _possible(self, entry: _Entry) -> tuple[re.Pattern[str], ...]:
@@ -849,14 +859,15 @@ class _FastScan(Scan):
         if entry.decomposable:
             return self._by_part(entry)
         pats = entry.patterns()
-        cands = sorted({k for p in entry.parts for k in self._cands.get(p.index, ())})
+        cands = sorted({k for j in self._entries[name] for k in self._cands[j]})
         return [k for k in cands if any(p.search(self.segments[k]) for p in pats)]
 
     def finditer(self, name: Hashable, i: int = 0) -> list[re.Match[str]]:
         if name not in self._entries:
             return []
         entry = self.pset.entries[name]
-        keep = tuple(p.index for p in entry.parts if i in self._cands.get(p.index, ()))
+        cands = self._cands
+        keep = tuple(j for j in self._entries[name] if i in cands[j])
         if not keep:
             return []
         seg = self.segments[i]

@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from grader import pattern_cache
 from grader.datafile import load_yaml_model
 from grader.paths import RUBRIC_FILE
 from grader.text import split_sentences, squash
@@ -106,10 +107,13 @@ def compile_any(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
 
 
 def _valid_regex(pattern: str) -> str:
+    if pattern_cache.compiles(pattern, PATTERN_FLAGS):  # proven by an earlier run: compiled when first used
+        return pattern
     try:
         compile_pattern(pattern)
     except re.error as exc:
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    pattern_cache.mark_compiles(pattern, PATTERN_FLAGS)
     return pattern
 
 
@@ -1016,7 +1020,9 @@ class Rubric(_Strict):
 
 
 def load_rubric(path: str | Path = RUBRIC_FILE) -> Rubric:
-    return load_yaml_model(path, Rubric)
+    rubric = load_yaml_model(path, Rubric)
+    pattern_cache.save()  # its patterns compile: the next run need not prove it again
+    return rubric
 
 
 @lru_cache(maxsize=1)

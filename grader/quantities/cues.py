@@ -427,10 +427,12 @@ def _tag_set() -> PatternSet:
     """The tags as one PatternSet (grader/matching.py): a text is scanned once for all of them, and a tag's
     alternation runs only where its words can be. Plain `re` runs `_compiled()`."""
 
-    def plain(tag: str) -> tuple[re.Pattern[str], ...]:
-        return (dict(_compiled())[tag],)
+    vocab = {**TOPICS, **SCOPES}
 
-    return PatternSet({**TOPICS, **SCOPES}, re.I, {tag: (lambda tag=tag: plain(tag)) for tag in TAGS})
+    def plain(tag: str) -> tuple[re.Pattern[str], ...]:  # _compiled()'s pattern for this tag, compiled alone
+        return (re.compile("|".join(f"(?:{p})" for p in vocab[tag]), re.I),)
+
+    return PatternSet(vocab, re.I, {tag: (lambda tag=tag: plain(tag)) for tag in TAGS})
 
 
 _MEMO: dict[str, tuple[TagHit, ...]] = {}
@@ -452,7 +454,8 @@ def find_tags(text: str) -> list[TagHit]:
 
 def _find(text: str) -> list[TagHit]:
     scan = _tag_set().scan([text])
-    return sorted((TagHit(tag, m.start(), m.end()) for tag in TAGS for m in scan.finditer(tag)), key=_order)
+    hits = [TagHit(tag, m.start(), m.end()) for tag in scan.candidates(TAGS) for m in scan.finditer(tag)]
+    return sorted(hits, key=_order)
 
 
 def _order(h: TagHit) -> tuple[int, str]:
