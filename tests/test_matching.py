@@ -184,6 +184,8 @@ def test_analysis_reads_required_literals() -> None:
     assert analyse(r"\bNV-?Link\b", FLAGS).needs == (("nv-link", "nvlink"),)
     assert analyse(r"\d+\s*\w+", FLAGS).needs == ()  # nothing any match must contain: always run
     assert analyse(r"\bto\b", FLAGS).needs == ()  # a word in every sentence is no information
+    assert analyse(r"\bin (?=\d+\s*GB\b)", FLAGS).needs == (("gb",),)  # what a lookahead must see is in the text
+    assert analyse(r"\bin (?!\d+\s*GB\b)", FLAGS).needs == ()  # ... but not what it must not see
 
 
 @pytest.mark.parametrize(
