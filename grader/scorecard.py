@@ -69,9 +69,9 @@ def quote(turn: int | None, text: str) -> str:
     return f"turn {turn}: {q}" if turn is not None else q
 
 
-def label(identifier: str) -> str:
-    """`parallelism_strategy` -> `Parallelism strategy`."""
-    words = identifier.replace("_", " ").replace("-", " ").strip()
+def label(identifier: str | None) -> str:
+    """`parallelism_strategy` -> `Parallelism strategy`; a check of no known quantity has no id (None)."""
+    words = (identifier or "").replace("_", " ").replace("-", " ").strip()
     return inline(words[:1].upper() + words[1:]) if words else "(unnamed)"
 
 

@@ -224,3 +224,12 @@ def test_renders_a_real_pipeline_report() -> None:
     assert "# Scorecard: h01-example" in md
     assert "| 1 | 3 | Weights total | 350 GB | 350 GB | ✓ correct |" in md
     assert render_json(report) == render_json(grade_file(GOOD / "project.yaml"))
+
+
+def test_a_check_of_no_known_quantity_renders() -> None:
+    """The checker leaves `quantity` None for a figure it cannot place ("not a quantity the checker knows")."""
+    check = Check(
+        quantity=None, claimed=3, unit="x", expected=None, verdict="unverifiable", turn=1, quote="about 3x faster"
+    )
+    md = render_markdown(Report(transcript_id="t", checks=[check]))
+    assert "(unnamed)" in md and "about 3x faster" in md
