@@ -197,7 +197,7 @@ def values(qid: str, cfg: ServingConfig) -> tuple[tuple[float, float, float, boo
 
 
 _READINGS: dict[tuple[object, ...], tuple[Reading, ...]] = {}
-_READINGS_SIZE = 8192
+_READINGS_SIZE = 2048  # a grade asks for a few hundred; a batch worker must not grow
 
 
 def readings(claim: NumericClaim, q: Quantity) -> Iterator[Reading]:

@@ -436,7 +436,7 @@ def _tag_set() -> PatternSet:
 
 
 _MEMO: dict[str, tuple[TagHit, ...]] = {}
-_MEMO_SIZE = 8192
+_MEMO_SIZE = 4096
 
 
 def find_tags(text: str) -> list[TagHit]:
