@@ -691,29 +691,16 @@ class PatternSet:
 
         pattern_cache.save()  # what this set taught us, for the next process
         self._finders: dict[str, _Finder] = {}
-        self._subsets: dict[tuple[int, ...], tuple[re.Pattern[str], ...]] = {}
-
-    SUBSETS = 2048
 
     def subset(self, entry: _Entry, keep: tuple[int, ...]) -> tuple[re.Pattern[str], ...]:
-        """The entry's alternation reduced to the parts `keep` (part indexes, in order), compiled once."""
-        if any(p.analysis.backref for p in entry.parts):
-            return entry.patterns()
-        if entry.separate or len(keep) == 1:  # run one by one, as the caller does; or `(?:p)` alone, which is p
+        """The entry's patterns, for a text in which only the parts `keep` (part indexes, in order) can match:
+        the one part alone when it is one (`(?:p)` is p), else the whole alternation (the other parts fail
+        at every position, so they change nothing; compiling each combination would cost more than it saves)."""
+        if entry.separate:  # the caller runs the parts one by one
             return tuple(self.parts[i].compiled for i in keep)
-        if len(keep) == len(entry.parts):
-            return entry.patterns()
-        hit = self._subsets.get(keep)
-        if hit is None:
-            sources = [self.parts[i].source for i in keep]
-            try:
-                hit = (re.compile("|".join(f"(?:{s})" for s in sources), self.flags),)
-            except re.error:
-                hit = entry.patterns()
-            if len(self._subsets) >= self.SUBSETS:
-                self._subsets.clear()
-            self._subsets[keep] = hit
-        return hit
+        if len(keep) == 1 and not any(p.analysis.backref for p in entry.parts):
+            return (self.parts[keep[0]].compiled,)
+        return entry.patterns()
 
     def finder(self, kind: str) -> _Finder:
         f = self._finders.get(kind)
