@@ -804,7 +804,7 @@ class NumberReader:
     the interviewer re-reads the transcript after every answer, and a transcript that grew by one turn costs one
     turn's reading."""
 
-    MAX_SNAPSHOTS = 512
+    MAX_SNAPSHOTS = 64  # one per transcript read (its last state): the live interviews of a process, not a batch
 
     def __init__(self) -> None:
         self._snapshots: dict[str, tuple[_ReaderState, list[NumericClaim]]] = {}
