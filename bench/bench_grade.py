@@ -43,13 +43,16 @@ def empty_memos() -> None:
     """Forget the grading path's memos of text (the cue tags of a sentence, a turn's injection scan) and of
     figures (their readings): a transcript graded again must not find its own work done. The compiled patterns
     and the values of quantities per configuration (memos of the scenario, not of any transcript) stay."""
-    from grader import injection
+    from grader import injection, text
     from grader.checking import readings
     from grader.quantities import cues
 
     getattr(cues, "_MEMO", {}).clear()
     getattr(readings, "_READINGS", {}).clear()
     injection._clean.cache_clear()
+    for fn in (getattr(text, "_sentence_spans", None), text.unwrap):  # a turn's sentences, split once per grade
+        if hasattr(fn, "cache_clear"):
+            fn.cache_clear()
 
 
 def _engine(name: str):  # type: ignore[no-untyped-def]
