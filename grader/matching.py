@@ -858,4 +858,21 @@ class _FastScan(Scan):
         if not keep:
             return []
         seg = self.segments[i]
+        if len(keep) > 1 and not entry.separate and not any(p.analysis.backref for p in entry.parts):
+            apart = _disjoint([m for j in keep for m in self.pset.parts[j].compiled.finditer(seg)])
+            if apart is not None:
+                return apart
         return [m for p in self.pset.subset(entry, keep) for m in p.finditer(seg)]
+
+
+def _disjoint(matches: list[re.Match[str]]) -> list[re.Match[str]] | None:
+    """The alternation's matches, from its parts' own: when no two of them overlap or start together (and none
+    is empty), the alternation's scan meets each at its start with only that part matching there, so it finds
+    exactly these, in order. Otherwise None: only the alternation itself can say which wins."""
+    matches.sort(key=lambda m: m.start())
+    end = -1
+    for m in matches:
+        if m.start() < end or m.start() == m.end():
+            return None
+        end = m.end()
+    return matches

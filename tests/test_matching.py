@@ -39,6 +39,8 @@ PATTERNS: dict[str, list[str]] = {
     "nothing_to_find": [r"\d+\s*GB", r"[^x]y"],
     "case": [r"\bsequence\b", r"\bkelvin\b", r"\bInfiniBand\b"],
     "backref": [r"\b(\w+) \1\b"],
+    "order": [r"\bab", r"\babc\w*"],  # where alternatives overlap, the alternation's order decides
+    "order2": [r"bc\b", r"\bab"],
 }
 
 TEXTS = [
@@ -52,6 +54,7 @@ TEXTS = [
     "the the cache cache, pool pool",
     "",
     "x",
+    "abc abcd ab bc xbc abab",
 ]
 
 
@@ -148,6 +151,9 @@ def test_random_texts_agree_with_plain_re(engine: str) -> None:
             "kelvin",
         ],
         "\u212aelvin",
+        "abc",
+        "ab",
+        "bc",
         ".",
         ",",
         "\n",
