@@ -28,6 +28,7 @@ def plan(quick: bool, real_llm: bool = False) -> list[tuple[str, list[str]]]:
     return [
         ("make_corpus.py", ["-n", "300", "-n", big]),
         ("bench_offline.py", ["--runs", "3" if quick else "7"]),
+        ("bench_grade.py", ["--runs", "3" if quick else "7"]),
         ("bench_batch_memory.py", ["--sizes", "300", big, "--workers", "1"]),
         ("bench_batch_workers.py", ["--runs", "2" if quick else "3"]),
         ("bench_llm_workers.py", []),

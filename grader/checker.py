@@ -382,10 +382,13 @@ def exact_readings(dimension: str, noun: str | None, value: float, assumptions: 
     return out
 
 
-def check_claims(claims: Iterable[NumericClaim]) -> list[Check]:
-    """Every figure's verdict, in order; later figures may follow from earlier ones."""
-    history = History()
-    out: list[Check] = []
+def check_claims(
+    claims: Iterable[NumericClaim], history: History | None = None, out: list[Check] | None = None
+) -> list[Check]:
+    """Every figure's verdict, in order; later figures may follow from earlier ones. `history` and `out` (the
+    checks so far) continue an earlier call on the figures before these: both grow in place."""
+    history = History() if history is None else history
+    out = [] if out is None else out
     for claim in claims:
         check, base = check_claim(claim, history)
         first = next(

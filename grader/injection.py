@@ -24,6 +24,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from grader.matching import PatternSet
 from grader.report import Evidence
 from grader.text import sentence_spans, squash
 from grader.transcript import Transcript
@@ -181,10 +182,23 @@ INJECTION_PATTERNS = tuple(re.compile(p, re.I) for p in (*_ADDRESS, *_SCORE))
 _CJK_BREAK = re.compile(r"(?<=[。！？；])")
 
 
+@lru_cache(maxsize=1)
+def _injection_set() -> PatternSet:
+    """INJECTION_PATTERNS as one PatternSet: a turn's sentences are scanned once for all of them, and plain `re`
+    runs INJECTION_PATTERNS themselves (grader/matching.py)."""
+    return PatternSet(
+        {"injection": [p.pattern for p in INJECTION_PATTERNS]}, re.I, {"injection": lambda: INJECTION_PATTERNS}
+    )
+
+
+def _injections(sentences: list[str]) -> set[int]:
+    """Indexes of the sentences that address the grader or dictate a score, once normalised."""
+    return set(_injection_set().scan([normalise(s) for s in sentences]).matching("injection"))
+
+
 def is_injection(text: str) -> bool:
     """Does this sentence address the grader or dictate a score, once normalised?"""
-    flat = normalise(text)
-    return any(p.search(flat) for p in INJECTION_PATTERNS)
+    return bool(_injections([text]))
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
@@ -211,8 +225,9 @@ def _clean(content: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         work[a:b] = " " * (b - a)
     visible = "".join(work)
     spans = _spans(visible)
+    flagged = _injections([visible[a:b] for a, b in spans])
     for n, (a, b) in enumerate(spans):
-        if is_injection(visible[a:b]):
+        if n in flagged:
             if n and len(visible[spans[n - 1][0] : spans[n - 1][1]]) <= 6:  # "P.S." or "NB:" before it
                 a = spans[n - 1][0]
             removed.append((a, b, ADDRESSED))

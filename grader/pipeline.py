@@ -8,13 +8,15 @@ numbers after every answer, no scoring). Nothing else in the package runs an ext
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from grader import __version__
 from grader.checker import check_claims
-from grader.claims import Check, Claims
+from grader.checking.history import History
+from grader.claims import Check, Claims, NumericClaim
 from grader.errors import ConfigError
 from grader.extract.base import ClaimExtractor, ExtractionResult, run_extractor
 from grader.extract.rules import RulesExtractor
@@ -108,13 +110,45 @@ def grade_file(
 _LIVE_RULES: RulesExtractor | None = None
 
 
+class LiveChecks:
+    """The checker's verdicts on lists of figures that grow at their end (interviews, after each answer): for
+    each list the verdicts already given and the history they built are kept, so only its new figures are
+    checked. Lists are told apart by their first figure (up to `KEPT` interviews at once); a list that does not
+    extend the one kept for it is checked from the start."""
+
+    KEPT = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._chains: dict[tuple[object, ...], tuple[list[NumericClaim], History, list[Check]]] = {}
+
+    def check(self, claims: list[NumericClaim]) -> list[Check]:
+        if not claims:
+            return []
+        first = claims[0]
+        key = (first.turn, first.quote, first.value, first.unit)
+        with self._lock:
+            seen, history, checks = self._chains.pop(key, None) or ([], History(), [])
+            if len(claims) < len(seen) or any(a is not b and a != b for a, b in zip(seen, claims, strict=False)):
+                seen, history, checks = [], History(), []
+            check_claims(claims[len(seen) :], history, checks)
+            if len(self._chains) >= self.KEPT:
+                self._chains.pop(next(iter(self._chains)))
+            self._chains[key] = (list(claims), history, checks)
+            return list(checks)
+
+
+_LIVE_CHECKS = LiveChecks()
+
+
 def analyse(transcript: Transcript) -> tuple[Claims, list[Check]]:
     """The interviewer's live grading after each answer: the same injection removal and rules extractor as
-    `grade()`, then the checker, without scoring. One extractor for the process, so each turn's claims are
-    memoised across the calls of a whole interview."""
+    `grade()`, then the checker, without scoring. One extractor and one checker for the process, so an answer
+    costs its own turn: each turn's claims are memoised, the numbers reader resumes after the last turn it
+    read, and the checker after the last figure it judged."""
     global _LIVE_RULES
     if _LIVE_RULES is None:
         _LIVE_RULES = RulesExtractor()
     clean, _ = neutralise_injections(transcript)
     claims = _LIVE_RULES.extract(clean)
-    return claims, check_claims(claims.numbers)
+    return claims, _LIVE_CHECKS.check(claims.numbers)

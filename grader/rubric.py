@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from grader import pattern_cache
 from grader.datafile import load_yaml_model
 from grader.paths import RUBRIC_FILE
 from grader.quantities.model import Quantity as RegistryQuantity
@@ -108,10 +109,13 @@ def compile_any(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
 
 
 def _valid_regex(pattern: str) -> str:
+    if pattern_cache.compiles(pattern, PATTERN_FLAGS):  # proven by an earlier run: compiled when first used
+        return pattern
     try:
         compile_pattern(pattern)
     except re.error as exc:
         raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    pattern_cache.mark_compiles(pattern, PATTERN_FLAGS)
     return pattern
 
 
@@ -501,15 +505,14 @@ class _Patterned(_Strict):
 
     _compiled: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._compiled = compile_any(self.patterns)
-
     @property
     def compiled(self) -> tuple[re.Pattern[str], ...]:
+        if not self._compiled:  # on first use: the rules extractor's scan needs few of them (grader/matching.py)
+            self._compiled = compile_any(self.patterns)
         return self._compiled
 
     def matches(self, text: str) -> bool:
-        return any(_any_match(self._compiled, s) for s in split_sentences(text))
+        return any(_any_match(self.compiled, s) for s in split_sentences(text))
 
 
 class QuestionTopic(_Patterned):
@@ -534,23 +537,23 @@ class Concept(_Strict):
     _mention: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
     _mechanism: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._mention = compile_any(self.mention)
-        self._mechanism = compile_any(self.mechanism)
-
     @property
     def mention_patterns(self) -> tuple[re.Pattern[str], ...]:
+        if not self._mention:  # compiled on first use, like _Patterned.compiled
+            self._mention = compile_any(self.mention)
         return self._mention
 
     @property
     def mechanism_patterns(self) -> tuple[re.Pattern[str], ...]:
+        if not self._mechanism:
+            self._mechanism = compile_any(self.mechanism)
         return self._mechanism
 
     def sentence_level(self, sentence: str) -> EvidenceLevel | None:
         """The evidence one sentence gives: "explained" (a mechanism), "mentioned" (a name), or None."""
-        if _any_match(self._mechanism, sentence):
+        if _any_match(self.mechanism_patterns, sentence):
             return "explained"
-        if _any_match(self._mention, sentence):
+        if _any_match(self.mention_patterns, sentence):
             return "mentioned"
         return None
 
@@ -1019,7 +1022,9 @@ class Rubric(_Strict):
 
 
 def load_rubric(path: str | Path = RUBRIC_FILE) -> Rubric:
-    return load_yaml_model(path, Rubric)
+    rubric = load_yaml_model(path, Rubric)
+    pattern_cache.save()  # its patterns compile: the next run need not prove it again
+    return rubric
 
 
 @lru_cache(maxsize=1)

@@ -104,9 +104,10 @@ def quote(turn: int | None, text: str) -> str:
     return f"turn {turn_number(turn)}: {q}" if turn is not None else q
 
 
-def label(identifier: str) -> str:
-    """An id as words, escaped: `parallelism_strategy` -> `Parallelism strategy`."""
-    return inline(as_words(identifier))
+def label(identifier: str | None) -> str:
+    """An id as words, escaped: `parallelism_strategy` -> `Parallelism strategy`; a check of no known quantity
+    has no id (None)."""
+    return inline(as_words(identifier)) if identifier else "(unnamed)"
 
 
 def num(value: float | None) -> str:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s")
 _BREAK = re.compile(r"(?<=[.!?;])(?<!\.\.\.)\s+|(?<=\.\.\.)\s+(?=[A-Z])|\n+")
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|vs|approx|etc)\.$", re.I)
 
 
+@lru_cache(maxsize=2048)
 def unwrap(text: str) -> str:
     """Soft line wraps become spaces (same length, so offsets hold): a newline inside a long prose line is
     not a sentence break. Short lines ("Memory: 350 GB"), lines that end a sentence or a heading, and the
@@ -35,7 +37,13 @@ def unwrap(text: str) -> str:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, stripped of surrounding whitespace."""
+    """(start, end) of each sentence, stripped of surrounding whitespace. A turn is split once: injection
+    removal, the rules extractor and the numbers reader each ask for the same turn's sentences."""
+    return list(_sentence_spans(text))
+
+
+@lru_cache(maxsize=2048)
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     flat = unwrap(text)
     spans, pos = [], 0
     for m in _BREAK.finditer(flat):
@@ -50,7 +58,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if chunk.strip():
             lead = len(chunk) - len(chunk.lstrip())
             out.append((a + lead, a + len(chunk.rstrip())))
-    return out
+    return tuple(out)
 
 
 def split_sentences(text: str) -> list[str]:

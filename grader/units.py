@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Dimension = Literal["bytes", "rate", "time", "fraction", "count", "flops", "flop", "throughput"]
@@ -149,6 +150,7 @@ _ALIASES["kb"] = "KB"
 _ALIASES["kib"] = "KiB"
 
 
+@lru_cache(maxsize=4096)
 def parse_unit(text: str) -> Unit | None:
     """The unit a spelling means, or None. 'Gb/s' and 'Gbps' are bits; 'GB/s', 'GBps', 'gb/s' and 'gigs' bytes.
 

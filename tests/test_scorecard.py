@@ -325,3 +325,12 @@ def test_renders_a_real_pipeline_report() -> None:
     weights = next(c for c in report.checks if c.quantity == "weights_total")
     assert f"| {weights.turn + 1} | {inline(quantity_label('weights_total'))} | 350 GB | 350 GB | ✓ correct |" in md
     assert render_json(report) == render_json(grade_file(GOOD / "project.yaml"))
+
+
+def test_a_check_of_no_known_quantity_renders() -> None:
+    """The checker leaves `quantity` None for a figure it cannot place ("not a quantity the checker knows")."""
+    check = Check(
+        quantity=None, claimed=3, unit="x", expected=None, verdict="unverifiable", turn=1, quote="about 3x faster"
+    )
+    md = render_markdown(Report(transcript_id="t", checks=[check]))
+    assert "Unnamed figure" in md and "about 3x faster" in md

@@ -196,10 +196,24 @@ def values(qid: str, cfg: ServingConfig) -> tuple[tuple[float, float, float, boo
     return ((float(v), float(v), float(v), False, q.formula or q.label),)
 
 
+_READINGS: dict[tuple[object, ...], tuple[Reading, ...]] = {}
+_READINGS_SIZE = 2048  # a grade asks for a few hundred; a batch worker must not grow
+
+
 def readings(claim: NumericClaim, q: Quantity) -> Iterator[Reading]:
-    for cfg in configs_for(claim, q):
-        for value, lo, hi, band, label in values(q.id, cfg):
-            yield Reading(q, value, lo, hi, band, label, cfg)
+    # memoised by what configs_for() reads of the claim: the checker asks for the same readings many times
+    key = (q, claim.assumptions, tuple(claim.inherited), tuple(claim.considered), claim.expression)
+    hit = _READINGS.get(key)
+    if hit is None:
+        hit = tuple(
+            Reading(q, value, lo, hi, band, label, cfg)
+            for cfg in configs_for(claim, q)
+            for value, lo, hi, band, label in values(q.id, cfg)
+        )
+        if len(_READINGS) >= _READINGS_SIZE:
+            _READINGS.clear()
+        _READINGS[key] = hit
+    return iter(hit)
 
 
 def tolerance(claim: NumericClaim) -> tuple[float, float]:

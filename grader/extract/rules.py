@@ -12,12 +12,12 @@ list of buzzwords stays at `mentioned` however long it is.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 from grader.claims import Claims, ConceptClaim, NumericClaim, QuestionClaim, StrategyClaim
+from grader.extract.vocabulary import scan_turn
+from grader.matching import SEPARATOR
 from grader.reading.assumptions import read_degrees
 from grader.reading.reader import NumberReader
 from grader.text import split_sentences, squash
@@ -116,9 +116,11 @@ _FOLLOW_UP = re.compile(r"\byou (?:said|mentioned|brought up|raised|suggested)\b
 
 
 def _mentions(rubric: Any, text: str) -> frozenset[str]:
-    """Concept and topic ids a text names or asks for (for `prompted`: what the interviewer's last turn asked)."""
-    found = {c.id for c in rubric.concepts if c.level_in(text)}
-    found |= {t.id for t in rubric.question_topics if t.matches(text)}
+    """Concept and topic ids a text names or asks for (for `prompted`: what the interviewer's last turn asked):
+    a pattern of theirs matches one of its sentences."""
+    scan = scan_turn(rubric, [squash(s) for s in split_sentences(text)], _SEPARATOR)
+    found = {c.id for c in rubric.concepts if scan.matching(("mechanism", c.id)) or scan.matching(("mention", c.id))}
+    found |= {t.id for t in rubric.question_topics if scan.matching(("topic", t.id))}
     follows_up = _FOLLOW_UP.search(text)  # "You said the all-reduce latency is what you'd optimize. How?"
     for sub, cue in PROMPT_CUES.items():
         if cue.search(text) and not follows_up:
@@ -129,12 +131,7 @@ def _mentions(rubric: Any, text: str) -> frozenset[str]:
 # Sentences are joined for matching with a separator no pattern can cross: "." stops at the newlines, "\s" at
 # the NUL. Each pattern list then runs once over the turn instead of once per sentence (the rules extractor is
 # the grader's hot path, and per-call overhead dominated).
-_SEPARATOR = "\n\x00\n"
-
-
-def _sentence_hits(patterns: Sequence[re.Pattern[str]], joined: str, starts: list[int]) -> list[int]:
-    """Indexes of the sentences in which any of the patterns matches, in order."""
-    return sorted({bisect_right(starts, m.start()) - 1 for p in patterns for m in p.finditer(joined)})
+_SEPARATOR = SEPARATOR
 
 
 def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hinted: bool) -> Claims:
@@ -143,11 +140,8 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
     or its first naming one; a misconception is a claim for every sentence that states it."""
     sentences = split_sentences(text)
     flats = [squash(s) for s in sentences]  # patterns are written with plain spaces; quotes stay verbatim
-    joined = _SEPARATOR.join(flats)
-    starts, pos = [], 0
-    for flat in flats:
-        starts.append(pos)
-        pos += len(flat) + len(_SEPARATOR)
+    # one pass over the turn for all of the rubric's patterns (grader/matching.py)
+    scan = scan_turn(rubric, flats, _SEPARATOR)
     # A question shows what the candidate wants to know, not what they know ("Is tensor parallelism where
     # different GPUs handle different requests?"): its sentences are evidence for nothing but the question.
     asking = {i for i, flat in enumerate(flats) if flat.rstrip().endswith("?")}
@@ -156,7 +150,7 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
     for order, concept in enumerate(rubric.concepts):
         claim = partial(ConceptClaim, turn=index, concept=concept.id, prompted=hinted or concept.id in asked)
         for m in concept.misconceptions:
-            for at in _sentence_hits(m.compiled, joined, starts):
+            for at in scan.hits(("misconception", m.id)):
                 if at in asking or not _ASSERTS.search(flats[at]) or _TAKEN_BACK.search(flats[at]):
                     continue
                 wrong_at.add(at)
@@ -166,19 +160,20 @@ def _turn_claims(rubric: Any, index: int, text: str, asked: frozenset[str], hint
         claim = partial(ConceptClaim, turn=index, concept=concept.id, prompted=hinted or concept.id in asked)
         # a sentence that states a misconception explains nothing ("TP puts whole layers on different GPUs" is
         # not pipeline parallelism explained)
-        explained = [
-            i for i in _sentence_hits(concept.mechanism_patterns, joined, starts) if i not in asking | wrong_at
-        ]
-        named = explained or [i for i in _sentence_hits(concept.mention_patterns, joined, starts) if i not in asking]
+        explained = [i for i in scan.hits(("mechanism", concept.id)) if i not in asking | wrong_at]
+        named = explained or [i for i in scan.hits(("mention", concept.id)) if i not in asking]
         if named:
             level = "explained" if explained else "mentioned"
             found.append((named[0], order, claim(quote=sentences[named[0]], level=level)))
     questions: dict[str, QuestionClaim] = {}
+    topics: dict[str, set[int]] = {}
     framed = any(_ASKING_FRAME.search(f) for f in flats[:2])
-    for sentence, flat in zip(sentences, flats, strict=True):
+    for i, (sentence, flat) in enumerate(zip(sentences, flats, strict=True)):
         if _asks(flat) or _ASKS.match(flat) or framed:
             for topic in rubric.question_topics:
-                if topic.id not in questions and any(p.search(flat) for p in topic.compiled):
+                if topic.id not in topics:
+                    topics[topic.id] = set(scan.matching(("topic", topic.id)))
+                if topic.id not in questions and i in topics[topic.id]:
                     questions[topic.id] = QuestionClaim(turn=index, quote=sentence, topic=topic.id, prompted=False)
     strategies = _strategies(index, sentences, text, asked, hinted)
     concepts = [c for _, _, c in sorted(found, key=lambda x: (x[0], x[1]))]  # by sentence, then rubric order

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from grader.matching import PatternSet, engine
+
 TOPICS: dict[str, tuple[str, ...]] = {
     "weights": (
         r"\bweights?\b",
@@ -422,10 +424,44 @@ def _compiled() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((tag, re.compile("|".join(f"(?:{p})" for p in pats), re.I)) for tag, pats in vocab.items())
 
 
+@lru_cache(maxsize=1)
+def _tag_set() -> PatternSet:
+    """The tags as one PatternSet (grader/matching.py): a text is scanned once for all of them, and a tag's
+    alternation runs only where its words can be. Plain `re` runs `_compiled()`."""
+
+    vocab = {**TOPICS, **SCOPES}
+
+    def plain(tag: str) -> tuple[re.Pattern[str], ...]:  # _compiled()'s pattern for this tag, compiled alone
+        return (re.compile("|".join(f"(?:{p})" for p in vocab[tag]), re.I),)
+
+    return PatternSet(vocab, re.I, {tag: (lambda tag=tag: plain(tag)) for tag in TAGS})
+
+
+_MEMO: dict[str, tuple[TagHit, ...]] = {}
+_MEMO_SIZE = 4096
+
+
 def find_tags(text: str) -> list[TagHit]:
-    """Every topic and scope tag in a text, by position (tags may overlap: "per-token latency" is both)."""
-    hits = [TagHit(tag, m.start(), m.end()) for tag, pat in _compiled() for m in pat.finditer(text)]
-    return sorted(hits, key=lambda h: (h.start, h.tag))
+    """Every topic and scope tag in a text, by position (tags may overlap: "per-token latency" is both).
+    Memoised by text: the reader asks again about the same question and context sentences."""
+    if engine() == "re":  # the reference: plain `re`, nothing remembered
+        return _find(text)
+    hit = _MEMO.get(text)
+    if hit is None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        hit = _MEMO[text] = tuple(_find(text))
+    return list(hit)
+
+
+def _find(text: str) -> list[TagHit]:
+    scan = _tag_set().scan([text])
+    hits = [TagHit(tag, m.start(), m.end()) for tag in scan.candidates(TAGS) for m in scan.finditer(tag)]
+    return sorted(hits, key=_order)
+
+
+def _order(h: TagHit) -> tuple[int, str]:
+    return (h.start, h.tag)
 
 
 def is_scope(tag: str) -> bool:

@@ -13,7 +13,6 @@ be; its value decides, among those, what it is (that is the checker's job).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 import re
@@ -811,13 +810,13 @@ class NumberReader:
     the interviewer re-reads the transcript after every answer, and a transcript that grew by one turn costs one
     turn's reading."""
 
-    MAX_SNAPSHOTS = 512
+    MAX_SNAPSHOTS = 64  # one per transcript read (its last state): the live interviews of a process, not a batch
 
     def __init__(self) -> None:
         self._snapshots: dict[str, tuple[_ReaderState, list[NumericClaim]]] = {}
 
     def read(self, transcript: Transcript) -> list[NumericClaim]:
-        state, out = _ReaderState(), []
+        keys: list[tuple[int, str, str]] = []  # (turn index, key of the transcript up to it, question before it)
         prefix = hashlib.sha256()
         question = ""
         for index, turn in enumerate(transcript.turns):
@@ -825,15 +824,27 @@ class NumberReader:
             if turn.role != "candidate":
                 question = turn.content[-300:]
                 continue
-            key = prefix.hexdigest()
-            snap = self._snapshots.get(key)
-            if snap is not None:
-                state, out = copy.deepcopy(snap[0]), list(snap[1])
+            keys.append((index, prefix.hexdigest(), question))
+        if not keys:
+            return []
+        state, out, start = _ReaderState(), [], 0
+        for n in range(len(keys) - 1, -1, -1):  # resume after the longest prefix already read
+            snap = self._snapshots.get(keys[n][1])
+            if snap is None:
                 continue
-            out = out + _turn_claims(index, turn.content, question, state)
-            if len(self._snapshots) >= self.MAX_SNAPSHOTS:
-                self._snapshots.clear()
-            self._snapshots[key] = (copy.deepcopy(state), list(out))
+            if n == len(keys) - 1:
+                return list(snap[1])
+            # the state moves on from here: it is taken, not copied (a later read of this shorter prefix reads
+            # it again from the start)
+            snap = self._snapshots.pop(keys[n][1], None)
+            if snap is not None:
+                state, out, start = snap[0], list(snap[1]), n + 1
+            break
+        for index, _, question in keys[start:]:
+            out = out + _turn_claims(index, transcript.turns[index].content, question, state)
+        if len(self._snapshots) >= self.MAX_SNAPSHOTS:
+            self._snapshots.clear()
+        self._snapshots[keys[-1][1]] = (state, list(out))
         return out
 
 
