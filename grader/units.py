@@ -201,67 +201,6 @@ def in_unit(value_base: float, canonical: str) -> float:
     return value_base / UNITS[canonical].factor
 
 
-# --- numbers written in words ---------------------------------------------------------------------------
-
-_SMALL = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-        ]
-    )
-}
-_TENS = {
-    w: 10 * (i + 2)
-    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
-}
-_SCALES = {"hundred": 100, "thousand": 1000}
-NUMBER_WORDS = tuple(_SMALL) + tuple(_TENS) + tuple(_SCALES) + ("half", "a")
-WORD_NUMBER_RE = re.compile(
-    r"\b(?:(?:" + "|".join(sorted([*_SMALL, *_TENS, *_SCALES], key=len, reverse=True)) + r")(?:[\s-]+|\b))+",
-    re.IGNORECASE,
-)
-
-
-def words_to_number(text: str) -> float | None:
-    """'eleven' -> 11, 'forty-four' -> 44, 'two hundred' -> 200; None if it is not a number phrase."""
-    total, current, seen = 0, 0, False
-    for w in re.split(r"[\s-]+", text.strip().lower()):
-        if not w:
-            continue
-        if w in _SMALL:
-            current += _SMALL[w]
-        elif w in _TENS:
-            current += _TENS[w]
-        elif w in _SCALES:
-            current = max(current, 1) * _SCALES[w]
-            if w == "thousand":
-                total, current = total + current, 0
-        else:
-            return None
-        seen = True
-    return float(total + current) if seen else None
-
-
 # --- comparing figures across spellings ------------------------------------------------------------------
 
 COUNT_NOUNS = frozenset(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.reading.figures import figures_in
-from grader.units import UNITS, in_unit, parse_unit, to_base, unit_spellings, words_to_number
+from grader.reading.figures import figures_in, words_value
+from grader.units import UNITS, in_unit, parse_unit, to_base, unit_spellings
 
 GB, GIB = 1e9, 2.0**30
 
@@ -57,7 +57,7 @@ def test_spelling(
     unit = parse_unit(unit_text)
     assert unit is not None
     assert (unit.canonical, unit.dimension, unit.bits, unit.binary) == (canonical, dim, bits, binary)
-    value = float(num.replace(",", "")) if num[0].isdigit() else words_to_number(num)
+    value = float(num.replace(",", "")) if num[0].isdigit() else words_value(num)
     assert value is not None
     assert to_base(value, unit) == pytest.approx(base, rel=1e-12)
     (fig,) = figures_in(text)  # the reader finds the same figure in the text as written
@@ -145,8 +145,8 @@ def test_not_a_unit(text: str) -> None:
         ("", None),
     ],
 )
-def test_words_to_number(words: str, value: float | None) -> None:
-    assert words_to_number(words) == value
+def test_words_value(words: str, value: float | None) -> None:
+    assert words_value(words) == value
 
 
 def test_a_few_hundred_is_not_a_number() -> None:

@@ -563,7 +563,10 @@ _ALL: list[Quantity] = [
         "NVLink bandwidth per GPU",
         "rate",
         "fact",
-        lambda c: [(600e9, "600 GB/s, both directions"), (300e9, "300 GB/s per direction")],
+        lambda c: [
+            (c.link_bandwidth, f"{c.link_bandwidth / 1e9:g} GB/s, both directions"),
+            (c.link_bandwidth_per_direction, f"{c.link_bandwidth_per_direction / 1e9:g} GB/s per direction"),
+        ],
         (),
         ("nvlink",),
         ("per_gpu",),
@@ -577,7 +580,11 @@ _ALL: list[Quantity] = [
         "InfiniBand HDR per GPU",
         "rate",
         "fact",
-        lambda c: [(25e9, "200 Gb/s = 25 GB/s per GPU"), (12.5e9, "HDR100"), (23e9, "~23 GB/s achievable")],
+        lambda c: [
+            (c.ib_bandwidth, f"{c.ib_bandwidth * 8 / 1e9:g} Gb/s = {c.ib_bandwidth / 1e9:g} GB/s per GPU"),
+            (c.ib_bandwidth / 2, "HDR100"),
+            (0.92 * c.ib_bandwidth, "~92% of the line rate, achievable"),
+        ],
         (),
         ("ib",),
         ("per_gpu",),
@@ -591,7 +598,7 @@ _ALL: list[Quantity] = [
         "InfiniBand per node",
         "rate",
         "fact",
-        lambda c: [(200e9, "8 x 25 GB/s per node"), (1.6e12 / 8, "1.6 Tb/s per node")],
+        lambda c: [(c.gpus_per_node * c.ib_bandwidth, f"{c.gpus_per_node} x {c.ib_bandwidth / 1e9:g} GB/s per node")],
         (),
         ("ib",),
         ("per_node", "total"),
@@ -603,7 +610,7 @@ _ALL: list[Quantity] = [
         "PCIe Gen4 x16",
         "rate",
         "band",
-        lambda c: Band(16e9, 64e9, 32e9),
+        lambda c: Band(c.pcie_bandwidth / 2, 2 * c.pcie_bandwidth, c.pcie_bandwidth),  # Gen3 .. Gen5, x16
         (),
         ("pcie",),
         criterion=BANDWIDTH,
@@ -614,7 +621,7 @@ _ALL: list[Quantity] = [
         "Dense FP16 tensor throughput per GPU",
         "flops",
         "fact",
-        lambda c: [(312e12, "312 TFLOPS dense FP16")],
+        lambda c: [(c.fp16_flops, f"{c.fp16_flops / 1e12:g} TFLOPS dense FP16")],
         (),
         ("compute",),
         ("per_gpu",),
@@ -627,7 +634,10 @@ _ALL: list[Quantity] = [
         "Dense FP16 throughput of the TP group or node",
         "flops",
         "derived",
-        lambda c: [(312e12 * n, f"{n} x 312 TFLOPS") for n in sorted({c.tp, 8, c.tp * c.pp})],
+        lambda c: [
+            (c.fp16_flops * n, f"{n} x {c.fp16_flops / 1e12:g} TFLOPS")
+            for n in sorted({c.tp, c.gpus_per_node, c.tp * c.pp})
+        ],
         ("tp", "pp"),
         ("compute",),
         ("total", "per_node", "per_replica", "per_stage"),
@@ -1485,7 +1495,12 @@ _ALL: list[Quantity] = [
         "Loading a GPU's weights over PCIe",
         "time",
         "band",
-        lambda c: Band(weights_per_gpu(c) / 32e9, weights_per_gpu(c) / 12e9, weights_per_gpu(c) / 25e9),
+        # at the link's rate down to ~3/8 of it (what host-to-device copies achieve), typically ~78%
+        lambda c: Band(
+            weights_per_gpu(c) / c.pcie_bandwidth,
+            weights_per_gpu(c) / (0.375 * c.pcie_bandwidth),
+            weights_per_gpu(c) / (0.78 * c.pcie_bandwidth),
+        ),
         ("weight_precision", "tp", "pp"),
         ("load", "weights", "pcie"),
         ("per_gpu",),

@@ -74,6 +74,8 @@ def words_value(text: str) -> float | None:
         key = re.sub(r"[\s-]+", " ", m.group(1).lower()).rstrip("s")
         fraction = _FRACTIONS.get(key, 0.0)
         text = text[: m.start()] + text[m.end() :]
+    if re.search(r"\band\s*$", text, re.I):
+        return None  # "one hundred and": a phrase broken off, not a number
     words = [w for w in re.split(r"[\s-]+", text.lower()) if w and w not in ("and", "a")]
     if not words:
         return None
