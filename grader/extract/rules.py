@@ -202,15 +202,18 @@ def _strategies(
         degrees = {k: int(v) for k, v in read_degrees(sentence).items() if k in ("tp", "pp", "dp")}
         if _ONE_GPU.search(sentence):  # "I'd load it onto one of the A100s ... CPU offloading covers the rest"
             degrees = {"tp": 1, "pp": 1}
-        # "2-way PP x 4-way TP" is a proposal however it is introduced ("Yes: ...", "So: ...")
-        if not _PROPOSAL.search(sentence) and not {"tp", "pp"} <= set(degrees):
-            continue
         named = re.search(r"tensor|pipeline|\bTP\b|\bPP\b|hybrid", sentence, re.I)
         split = re.search(r"split|shard|parallel", sentence, re.I)
+        # a layout with its degrees is a proposal however it is introduced ("Yes: 2-way PP x 4-way TP", "the more
+        # interesting option is half a node per replica: 4-way tensor parallel over 4 GPUs")
+        if not _PROPOSAL.search(sentence) and not ({"tp", "pp"} <= set(degrees) or (degrees and named)):
+            continue
+        if not (degrees or named or split):
+            continue  # "I'd use FP8 as a storage format" proposes no layout
         rank = 2 * len(degrees) + (2 if named else 0) + (1 if split else 0)
         # the layout chosen beats the ones weighed ("I did consider a hybrid ... I'd start with 8-way TP")
         if _CONSIDERED.search(sentence):
-            rank -= 6
+            rank -= 3
         elif _COMMITTED.search(sentence):
             rank += 3
         if rank and (best is None or rank > best[0]):
